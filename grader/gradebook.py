@@ -1,0 +1,54 @@
+"""Scores into nbgrader's gradebook (SQLite by default, any SQLAlchemy URL by ``--db``).
+
+Only the autograde process writes, one submission at a time: SQLite is not safe for
+concurrent writers, and one writer keeps a resumed run from duplicating anything (every
+write is an update of the same Grade row).
+"""
+import warnings
+
+from nbgrader.api import Grade, Gradebook, MissingEntry
+from sqlalchemy.exc import SAWarning
+
+from grader.notebooks import Release
+
+
+class GradebookWriter:
+    def __init__(self, db_url: str, releases: list[Release]):
+        self.gb = Gradebook(db_url)
+        self.releases = {r.name: r for r in releases}
+        for release in releases:
+            self.gb.update_or_create_assignment(release.name)
+            self.gb.update_or_create_notebook(release.name, release.name)
+            for exercise in release.exercises:
+                self.gb.update_or_create_solution_cell(exercise.name, release.name, release.name)
+                self.gb.update_or_create_grade_cell(exercise.test_id, release.name, release.name,
+                                                    max_score=exercise.points, cell_type="code")
+
+    def record(self, result) -> None:
+        """Write one graded submission (a ``SubmissionResult``) as auto scores."""
+        release = self.releases[result.notebook]
+        self.gb.update_or_create_student(result.student_id)
+        try:
+            self.gb.find_submission_notebook(result.notebook, result.notebook, result.student_id)
+        except MissingEntry:
+            with warnings.catch_warnings():  # nbgrader's own autoflush warnings, harmless here
+                warnings.simplefilter("ignore", SAWarning)
+                self.gb.update_or_create_submission(result.notebook, result.student_id)
+        scores = {row.exercise: row.score for row in result.rows}
+        for exercise in release.exercises:
+            grade = self.gb.find_grade(exercise.test_id, result.notebook, result.notebook,
+                                       result.student_id)
+            grade.auto_score = scores.get(exercise.name, 0.0)
+            grade.needs_manual_grade = False
+        self.gb.db.commit()
+
+    def scores(self) -> dict[tuple[str, str, str], float]:
+        """Every recorded auto score, keyed by (student, notebook, exercise)."""
+        out = {}
+        for grade in self.gb.db.query(Grade).all():
+            submitted = grade.notebook
+            out[(submitted.assignment.student_id, submitted.name, grade.name[len("test_"):])] = grade.auto_score
+        return out
+
+    def close(self):
+        self.gb.close()

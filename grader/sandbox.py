@@ -1,0 +1,422 @@
+"""Start the sandboxed worker and talk to it; the trusted half of the boundary.
+
+One ``Sandbox`` is a bubblewrap container (no network, read-only Python environment, a
+private tmpfs, nothing of ``grader/``, ``solutions/`` or the gradebook) running the zygote.
+A ``Session`` is one submission's child inside it; ``RemoteStudent`` is the ``student``
+fixture over a session. Every read from the worker has a deadline, and every value from it
+is decoded by ``grader_worker.wire`` (data only, no pickle).
+"""
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import torch
+
+from grader.student import GradResult, Handle, Student, StudentError, StudentTimeout, WorkerLost
+from grader_worker.wire import (Decoder, Encoder, WireError, parse_frame, write_frame, _PREFIX,
+                                MAX_BLOBS, MAX_HEADER)
+
+ROOT = Path(__file__).resolve().parents[1]
+LIMITS = {"memory_mb": 1024, "cpu_s": 300, "processes": 32, "output_mb": 8}
+START_TIMEOUT = 120.0
+GRACE = 3.0
+
+
+class IsolationUnavailable(RuntimeError):
+    pass
+
+
+def bwrap_path() -> str | None:
+    return shutil.which("bwrap")
+
+
+def _bwrap_command(python: str) -> list[str]:
+    """The sandbox: read-only system and Python, our two worker-side packages and data, a tmpfs."""
+    cmd = [bwrap_path(), "--unshare-all", "--die-with-parent", "--new-session",
+           "--uid", "65534", "--gid", "65534",
+           # the tmpfs first: later binds under /tmp (a checkout in /tmp) stay visible
+           "--size", str(512 << 20), "--tmpfs", "/tmp",
+           "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for name in ("bin", "lib", "lib64", "sbin", "lib32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            cmd += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            cmd += ["--ro-bind", str(path), str(path)]
+    prefixes = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), Path(sys.prefix)}
+    for prefix in sorted(prefixes):
+        if not str(prefix).startswith("/usr"):
+            cmd += ["--ro-bind", str(prefix), str(prefix)]
+    for part in ("rnncourse", "grader_worker", "data"):
+        cmd += ["--ro-bind", str(ROOT / part), str(ROOT / part)]
+    cmd += ["--dir", "/tmp/work", "--chdir", "/tmp/work", "--clearenv"]
+    for key, value in _worker_env("/tmp/work").items():
+        cmd += ["--setenv", key, value]
+    cmd += ["--setenv", "GRADER_SANDBOXED", "1", python, "-I", "-m", "grader_worker.zygote"]
+    return cmd
+
+
+def _worker_env(scratch: str) -> dict:
+    return {"HOME": scratch, "MPLCONFIGDIR": f"{scratch}/.mpl", "MPLBACKEND": "Agg",
+            "COURSE_FAST": "1", "OMP_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHASHSEED": "0", "GRADER_SCRATCH": scratch, "LANG": "C.UTF-8",
+            "PATH": "/usr/bin:/bin", "TQDM_DISABLE": "1"}
+
+
+def check_isolation(isolate: bool) -> None:
+    """Refuse to grade without a sandbox unless the instructor asked for it, loudly."""
+    if not isolate:
+        warnings.warn("grading WITHOUT isolation (--no-isolation): student code runs with your "
+                      "permissions and can read the hidden checks. Use only for trusted code.",
+                      stacklevel=2)
+        print("WARNING: grading without isolation: student code can see and change everything "
+              "you can.", file=sys.stderr)
+        return
+    if sys.platform != "linux" or bwrap_path() is None:
+        raise IsolationUnavailable(
+            "bubblewrap (bwrap) is needed to isolate student code and was not found. Install it "
+            "(Debian/Ubuntu: apt-get install bubblewrap), or pass --no-isolation to grade trusted "
+            "code without a sandbox.")
+
+
+class Sandbox:
+    """A worker process (the zygote) that forks a fresh child for each submission."""
+
+    def __init__(self, isolate: bool = True, limits: dict | None = None):
+        check_isolation(isolate)
+        self.isolate = isolate
+        self.limits = dict(LIMITS, **(limits or {}))
+        self.proc = None
+        self._scratch = None
+
+    # ---- lifecycle ----
+
+    def start(self):
+        python = str(Path(sys.prefix) / "bin" / "python")
+        if self.isolate:
+            cmd, env = _bwrap_command(python), None
+        else:
+            self._scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+            cmd = [python, "-I", "-m", "grader_worker.zygote"]
+            env = dict(_worker_env(self._scratch), PYTHONPATH="")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, env=env, cwd=self._scratch)
+        header = self._read_zygote(time.monotonic() + START_TIMEOUT)
+        if header.get("op") != "ready":
+            raise WorkerLost("the worker did not start")
+        return self
+
+    def close(self):
+        if self.proc is None:
+            return
+        try:
+            self._send({"op": "bye"})
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=3)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def restart(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+        return self.start()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ---- frames ----
+
+    def _send(self, header: dict, blobs=()):
+        write_frame(self.proc.stdin.fileno(), header, list(blobs))
+
+    def _read_exact(self, n: int, deadline: float) -> bytes:
+        fd = self.proc.stdout.fileno()
+        chunks, left = [], n
+        while left:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+                raise TimeoutError
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                raise WorkerLost("the worker exited")
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def _read_raw(self, deadline: float) -> tuple[dict, list[bytes]]:
+        prefix = self._read_exact(_PREFIX.size, deadline)
+        head_len, blob_len = _PREFIX.unpack(prefix)
+        if head_len > MAX_HEADER or blob_len > MAX_BLOBS:
+            raise WireError("frame too large")
+        return parse_frame(prefix + self._read_exact(head_len + blob_len, deadline))
+
+    def _read_zygote(self, deadline: float) -> dict:
+        header, _ = self._read_raw(deadline)
+        return header
+
+    # ---- sessions ----
+
+    def session(self) -> "Session":
+        self._send({"op": "start", "limits": self.limits})
+        return Session(self)
+
+
+class Session:
+    """One child: requests go in, the child's replies (and callbacks) come out."""
+
+    def __init__(self, sandbox: Sandbox):
+        self.sandbox = sandbox
+        self.alive = True
+        self.end_reason = ""
+        self.on_callback = None
+
+    def request(self, header: dict, blobs: list[bytes], timeout: float) -> tuple[dict, list[bytes]]:
+        if not self.alive:
+            raise WorkerLost(self.end_reason or "the worker is gone")
+        try:
+            self.sandbox._send(header, blobs)
+        except OSError:
+            self._lost("the worker exited")
+        deadline = time.monotonic() + timeout + GRACE
+        try:
+            while True:
+                zyg = self.sandbox._read_zygote(deadline)
+                if zyg.get("op") == "session_end":
+                    self.alive = False
+                    self.end_reason = _exit_reason(zyg)
+                    raise WorkerLost(self.end_reason)
+                if zyg.get("op") != "child":
+                    self._lost("the worker broke the protocol")
+                reply, reply_blobs = self.sandbox._read_raw(deadline)
+                if reply.get("op") == "callback" and self.on_callback is not None:
+                    self.sandbox._send(*self.on_callback(reply, reply_blobs))
+                    continue
+                return reply, reply_blobs
+        except TimeoutError:
+            self.end()
+            raise StudentTimeout(f"stopped after {timeout:g} s") from None
+        except (WireError, EOFError) as e:
+            self._lost(f"the worker broke the protocol ({e})")
+
+    def _lost(self, reason: str):
+        self.alive = False
+        self.end_reason = reason
+        self.sandbox.restart()
+        raise WorkerLost(reason)
+
+    def end(self):
+        """Stop the child; if the zygote does not confirm in time, replace the whole sandbox."""
+        if not self.alive:
+            return
+        self.alive = False
+        try:
+            self.sandbox._send({"op": "end"})
+            deadline = time.monotonic() + 10
+            while True:
+                zyg = self.sandbox._read_zygote(deadline)
+                if zyg.get("op") == "session_end":
+                    return
+                if zyg.get("op") == "child":
+                    self.sandbox._read_raw(deadline)
+        except (TimeoutError, WorkerLost, WireError, OSError, EOFError):
+            self.sandbox.restart()
+
+
+def _exit_reason(zyg: dict) -> str:
+    code = zyg.get("exit")
+    if type(code) is int and code < 0:
+        import signal
+        name = {signal.SIGKILL: "killed (memory, CPU or process limit, or os.kill)",
+                signal.SIGXCPU: "stopped: CPU time limit", signal.SIGSEGV: "crashed (segfault)"}
+        return f"your code's process was {name.get(-code, f'ended by signal {-code}')}"
+    return f"your code's process exited (exit code {code}): do not call exit() or os._exit()"
+
+
+class RemoteStudent(Student):
+    """The ``student`` fixture over a sandboxed child. Restarts the child after a timeout."""
+
+    MAX_RESTARTS = 8
+
+    def __init__(self, sandbox: Sandbox, cells: list[dict], forbidden: list[str]):
+        self.sandbox = sandbox
+        self.cells = cells
+        self.forbidden = forbidden
+        self.generation = 0
+        self.restarts = 0
+        self.exec_result = None
+        self.hung: dict[str, tuple[str, str]] = {}  # cells skipped on restart, and why
+        self.stubs: dict = {}
+        self.session = None
+        self._start()
+
+    def _start(self):
+        """A fresh child with the notebook run in it, one cell per request.
+
+        A cell that outlives its limit (even one that swallows the alarm) or kills its process
+        is recorded, and the notebook is run again in a new child without it.
+        """
+        while True:
+            self.generation += 1
+            self.session = self.sandbox.session()
+            self.session.on_callback = self._callback
+            if self.forbidden:
+                self._request({"op": "forbid", "apis": self.forbidden}, [], 10)
+            outcome = self._run_cells()
+            if outcome is not None:
+                break
+        if self.exec_result is None:
+            results, names = outcome
+            self.exec_result = {"cells": results, "names": names if isinstance(names, list) else []}
+
+    def _run_cells(self):
+        """(cell results, defined names), or None when a cell hung or crashed (restart)."""
+        results, names = [], []
+        for cell in self.cells:
+            key, limit = cell["key"], cell["timeout"]
+            if key in self.hung:
+                status, error = self.hung[key]
+                results.append({"key": key, "status": status, "error": error})
+                continue
+            try:
+                reply, _ = self._request({"op": "exec", "cells": [cell]}, [], limit)
+            except StudentTimeout:
+                self.hung[key] = ("timeout", f"the cell ran longer than {limit:g} s")
+                return None
+            except WorkerLost as e:
+                self.hung[key] = ("error", str(e))
+                return None
+            done = reply.get("cells") if isinstance(reply.get("cells"), list) else []
+            if any(isinstance(e, dict) and e.get("status") == "timeout" for e in done):
+                # restart even though the cell gave up: it may have left processes spinning
+                self.hung[key] = ("timeout", f"the cell ran longer than {limit:g} s")
+                self.session.end()
+                return None
+            results += done
+            names = reply.get("names", names)
+        return results, names
+
+    def _request(self, header, blobs, timeout):
+        return self.session.request(header, blobs, timeout)
+
+    def _ensure(self):
+        if self.session.alive:
+            return
+        if self.restarts >= self.MAX_RESTARTS:
+            raise WorkerLost("too many timeouts or crashes; later checks were not run")
+        self.restarts += 1
+        self._start()
+
+    def close(self):
+        if self.session is not None:
+            self.session.end()
+
+    # ---- calls ----
+
+    def _encode_handle(self, value):
+        if isinstance(value, Handle) and value._student is self and "handle" in value._ref:
+            return {"__handle__": value._ref["handle"]}
+        if isinstance(value, Handle) and value._student is self:
+            raise StudentError("a check passed a student function as an argument")
+        raise WireError(f"cannot send a {type(value).__name__}")
+
+    def _decode_handle(self, value):
+        kind = value.get("type")
+        return Handle(self, {"handle": value["__handle__"], "gen": self.generation},
+                      kind[:80] if isinstance(kind, str) else "object")
+
+    def _invoke(self, ref, args=(), kwargs=None, get=False, grad=False, upstream=None):
+        self._ensure()
+        if ref.get("gen", self.generation) != self.generation:
+            raise StudentError("an object made before your code was restarted is gone")
+        enc = Encoder(handle_of=self._encode_handle)
+        header = {"op": "call", "timeout": self.timeout,
+                  "args": enc.encode(list(args)), "kwargs": enc.encode(dict(kwargs or {}))}
+        header.update({k: v for k, v in ref.items() if k in ("name", "handle", "attr")})
+        if get:
+            header["get"] = True
+        if grad:
+            header["grad"] = True
+            if upstream is not None:
+                ups = list(upstream) if isinstance(upstream, (list, tuple)) else [upstream]
+                header["upstream"] = enc.encode(ups)
+        reply, blobs = self._request(header, enc.blobs, self.timeout)
+        op = reply.get("op")
+        if op == "timeout":
+            self.session.end()
+            raise StudentTimeout(f"your code ran longer than {self.timeout:g} s")
+        if op == "raised":
+            raise StudentError(str(reply.get("message", "error"))[:600])
+        if op != "result":
+            raise WorkerLost("unexpected reply from the worker")
+        dec = Decoder(blobs, make_handle=self._decode_handle)
+        value = dec.decode(reply.get("value"))
+        if not grad:
+            return value
+        arg_grads = dec.decode(reply.get("arg_grads"))
+        param_grads = dec.decode(reply.get("param_grads"))
+        if type(arg_grads) is not list or type(param_grads) is not dict:
+            raise WorkerLost("malformed gradients from the worker")
+        return GradResult(value, arg_grads, param_grads)
+
+    def has(self, name: str) -> bool:
+        self._ensure()
+        return name in (self.exec_result or {}).get("names", [])
+
+    def _simple(self, header):
+        self._ensure()
+        reply, _ = self._request(header, [], 10)
+        if reply.get("op") not in ("ok", "hits"):
+            raise WorkerLost("unexpected reply from the worker")
+        return reply
+
+    def _seed_worker(self, seed):
+        self._simple({"op": "seed", "seed": seed})
+
+    def _stub(self, name, reference):
+        self.stubs[name] = reference
+        self._simple({"op": "stub", "name": name})
+
+    def _unstub(self, name):
+        self.stubs.pop(name, None)
+        if self.session.alive:
+            self._simple({"op": "unstub", "name": name})
+
+    def forbidden_hits(self) -> dict:
+        """Which forbidden APIs each student entry point used (as seen by tripwires)."""
+        if not self.session.alive:
+            return {}
+        hits = self._simple({"op": "hits"}).get("hits", {})
+        return hits if isinstance(hits, dict) else {}
+
+    def _callback(self, reply, blobs):
+        """Run the trusted reference for a stubbed name; return the frame to send back."""
+        name = reply.get("name")
+        try:
+            dec = Decoder(blobs, make_handle=self._decode_handle)
+            args = dec.decode(reply.get("args"))
+            kwargs = dec.decode(reply.get("kwargs"))
+            if name not in self.stubs or type(args) is not list or type(kwargs) is not dict:
+                raise WireError("bad callback")
+            with torch.no_grad():
+                result = self.stubs[name](*args, **kwargs)
+            enc = Encoder()
+            return {"op": "callback_result", "value": enc.encode(result)}, enc.blobs
+        except Exception as e:
+            return {"op": "callback_error", "message": f"{type(e).__name__}: {e}"[:300]}, []

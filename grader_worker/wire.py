@@ -1,0 +1,212 @@
+"""Frames and values that cross the sandbox boundary: JSON for structure, ``.npy`` for tensors.
+
+Nothing here unpickles: ``np.load(..., allow_pickle=False)`` and ``json.loads`` carry data only,
+so bytes written by a submission can never run code in the trusted process.
+
+A frame is ``[u32 header length][u64 blobs length][JSON header][blobs]``; the header lists
+the length of each blob. Both lengths are capped so a hostile writer cannot make a reader
+allocate without bound.
+"""
+import io
+import json
+import math
+import os
+import struct
+from collections import OrderedDict
+
+import numpy as np
+import torch
+
+MAX_HEADER = 8 << 20
+MAX_BLOBS = 512 << 20
+MAX_DEPTH = 32
+MAX_ITEMS = 200_000
+_PREFIX = struct.Struct(">IQ")
+
+
+class WireError(Exception):
+    """The peer sent something that is not a well-formed frame or value."""
+
+
+# ---- frames ----
+
+def write_frame(fd: int, header: dict, blobs: list[bytes] = ()) -> None:
+    header = dict(header, blobs=[len(b) for b in blobs])
+    head = json.dumps(header, allow_nan=False).encode()
+    payload = b"".join(blobs)
+    _write_all(fd, _PREFIX.pack(len(head), len(payload)) + head + payload)
+
+
+def _write_all(fd, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def read_exact(fd: int, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("peer closed the channel")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_raw_frame(fd: int) -> bytes:
+    """One whole frame as bytes, checked for size only (what a relay forwards)."""
+    prefix = read_exact(fd, _PREFIX.size)
+    head_len, blob_len = _PREFIX.unpack(prefix)
+    if head_len > MAX_HEADER or blob_len > MAX_BLOBS:
+        raise WireError(f"frame too large ({head_len} + {blob_len} bytes)")
+    return prefix + read_exact(fd, head_len + blob_len)
+
+
+def parse_frame(raw: bytes) -> tuple[dict, list[bytes]]:
+    head_len, blob_len = _PREFIX.unpack_from(raw)
+    try:
+        header = json.loads(raw[_PREFIX.size:_PREFIX.size + head_len])
+    except (ValueError, UnicodeDecodeError) as e:
+        raise WireError(f"malformed header: {e}") from None
+    if not isinstance(header, dict) or not isinstance(header.get("blobs"), list):
+        raise WireError("malformed header")
+    sizes = header["blobs"]
+    if not all(type(s) is int and s >= 0 for s in sizes) or sum(sizes) != blob_len:
+        raise WireError("blob sizes do not add up")
+    blobs, pos = [], _PREFIX.size + head_len
+    for size in sizes:
+        blobs.append(raw[pos:pos + size])
+        pos += size
+    return header, blobs
+
+
+def read_frame(fd: int) -> tuple[dict, list[bytes]]:
+    return parse_frame(read_raw_frame(fd))
+
+
+# ---- values ----
+
+def tensor_to_npy(t: torch.Tensor) -> bytes:
+    t = t.detach().cpu()
+    if t.dtype in (torch.bfloat16, torch.float16):
+        t = t.float()
+    if t.is_complex() or t.layout != torch.strided:
+        raise WireError(f"cannot send a {t.dtype} {t.layout} tensor")
+    buf = io.BytesIO()
+    np.save(buf, t.contiguous().numpy(), allow_pickle=False)
+    return buf.getvalue()
+
+
+def npy_to_tensor(data: bytes) -> torch.Tensor:
+    try:
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
+    except Exception as e:  # any malformed .npy is the sender's fault
+        raise WireError(f"malformed array: {e}") from None
+    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
+        raise WireError("arrays must be numeric")
+    return torch.from_numpy(np.array(arr, copy=True))
+
+
+class Encoder:
+    """Turns a value into JSON-able structure plus blobs; ``handle_of`` covers anything else."""
+
+    def __init__(self, handle_of=None):
+        self.blobs: list[bytes] = []
+        self.handle_of = handle_of
+
+    def encode(self, value, depth: int = 0):
+        if depth > MAX_DEPTH:
+            raise WireError("value nested too deeply")
+        if value is None or type(value) in (bool, str):
+            return value
+        if type(value) is int:
+            return value if abs(value) < 2**63 else {"__bigint__": str(value)}
+        if type(value) is float:
+            return value if math.isfinite(value) else {"__float__": repr(value)}
+        if type(value) is torch.Tensor:
+            self.blobs.append(tensor_to_npy(value))
+            return {"__tensor__": len(self.blobs) - 1, "grad": bool(value.requires_grad)}
+        if type(value) is torch.Generator:
+            self.blobs.append(tensor_to_npy(value.get_state()))
+            return {"__generator__": len(self.blobs) - 1}
+        if type(value) in (list, tuple):
+            if len(value) > MAX_ITEMS:
+                raise WireError("sequence too long")
+            items = [self.encode(v, depth + 1) for v in value]
+            return {"__list__": items} if type(value) is list else {"__tuple__": items}
+        if type(value) in (dict, OrderedDict):
+            if len(value) > MAX_ITEMS:
+                raise WireError("mapping too long")
+            return {"__dict__": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
+                                 for k, v in value.items()]}
+        if isinstance(value, (np.integer, np.floating, np.bool_)):
+            return self.encode(value.item(), depth)
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+            return self.encode(torch.from_numpy(np.ascontiguousarray(value)), depth)
+        if self.handle_of is not None:
+            return self.handle_of(value)
+        raise WireError(f"cannot send a {type(value).__name__}")
+
+
+class Decoder:
+    """The inverse of ``Encoder``; ``make_handle`` builds whatever a ``__handle__`` stands for."""
+
+    def __init__(self, blobs: list[bytes], make_handle=None):
+        self.blobs = blobs
+        self.make_handle = make_handle
+        self.items = 0
+
+    def decode(self, value, depth: int = 0):
+        self.items += 1
+        if depth > MAX_DEPTH or self.items > MAX_ITEMS * 4:
+            raise WireError("value too large or nested too deeply")
+        if value is None or type(value) in (bool, int, float, str):
+            return value
+        if type(value) is not dict or len(value) not in (1, 2):
+            raise WireError("malformed value")
+        if "__tensor__" in value:
+            t = npy_to_tensor(self._blob(value["__tensor__"]))
+            return t.requires_grad_(True) if value.get("grad") and t.is_floating_point() else t
+        if "__generator__" in value:
+            g = torch.Generator()
+            state = npy_to_tensor(self._blob(value["__generator__"]))
+            if state.dtype != torch.uint8:
+                raise WireError("malformed generator state")
+            g.set_state(state)
+            return g
+        if "__list__" in value:
+            return [self.decode(v, depth + 1) for v in _seq(value["__list__"])]
+        if "__tuple__" in value:
+            return tuple(self.decode(v, depth + 1) for v in _seq(value["__tuple__"]))
+        if "__dict__" in value:
+            out = {}
+            for pair in _seq(value["__dict__"]):
+                if type(pair) is not list or len(pair) != 2:
+                    raise WireError("malformed mapping")
+                key = self.decode(pair[0], depth + 1)
+                if type(key) not in (str, int, float, bool, tuple) and key is not None:
+                    raise WireError("unhashable mapping key")
+                out[key] = self.decode(pair[1], depth + 1)
+            return out
+        if "__float__" in value:
+            if value["__float__"] not in ("nan", "inf", "-inf"):
+                raise WireError("malformed float")
+            return float(value["__float__"])
+        if "__bigint__" in value:
+            return int(str(value["__bigint__"])[:400])
+        if "__handle__" in value and self.make_handle is not None:
+            return self.make_handle(value)
+        raise WireError("malformed value")
+
+    def _blob(self, index) -> bytes:
+        if type(index) is not int or not 0 <= index < len(self.blobs):
+            raise WireError("bad blob index")
+        return self.blobs[index]
+
+
+def _seq(x) -> list:
+    if type(x) is not list:
+        raise WireError("malformed sequence")
+    return x

@@ -1,0 +1,95 @@
+"""Visible checks for notebook 01: quick comparisons with PyTorch's own modules.
+
+Each function takes the student's function and raises ``AssertionError`` with a hint when
+something is off. The grader runs more (hidden) checks; passing these is a good sign, not a
+guarantee.
+"""
+import torch
+from torch import nn
+
+B, D, H, C, T = 2, 3, 4, 2, 5
+
+
+def _passed(name, n):
+    print(f"✔ {name}: {n} visible checks passed")
+
+
+def _rnn_with(W_xh, W_hh, b):
+    rnn = nn.RNN(W_xh.shape[1], W_xh.shape[0], batch_first=True)
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(W_xh)
+        rnn.weight_hh_l0.copy_(W_hh)
+        rnn.bias_ih_l0.copy_(b)
+        rnn.bias_hh_l0.zero_()
+    return rnn
+
+
+def _weights():
+    g = torch.Generator().manual_seed(1)
+    return (torch.randn(H, D, generator=g), torch.randn(H, H, generator=g), torch.randn(H, generator=g))
+
+
+def rnn_cell(fn):
+    W_xh, W_hh, b = _weights()
+    g = torch.Generator().manual_seed(2)
+    x, h = torch.randn(B, D, generator=g), torch.randn(B, H, generator=g)
+    out = fn(x, h, W_xh, W_hh, b)
+    assert isinstance(out, torch.Tensor), f"rnn_cell should return a tensor, got {type(out).__name__}"
+    assert tuple(out.shape) == (B, H), f"h_t should have shape (B, H) = {(B, H)}, got {tuple(out.shape)}"
+    with torch.no_grad():
+        _, h_n = _rnn_with(W_xh, W_hh, b)(x.unsqueeze(1), h.unsqueeze(0))
+    assert torch.allclose(out, h_n[0], atol=1e-5), "h_t differs from nn.RNN's: check each term, the bias and tanh"
+    _passed("rnn_cell", 3)
+
+
+def rnn_forward(fn):
+    W_xh, W_hh, b = _weights()
+    g = torch.Generator().manual_seed(3)
+    x, h0 = torch.randn(B, T, D, generator=g), torch.randn(B, H, generator=g)
+    states, last = fn(x, h0, W_xh, W_hh, b)
+    assert tuple(states.shape) == (B, T, H), f"all_states should be (B, T, H) = {(B, T, H)}, got {tuple(states.shape)}"
+    assert tuple(last.shape) == (B, H), f"h_last should be (B, H), got {tuple(last.shape)}"
+    with torch.no_grad():
+        ref, h_n = _rnn_with(W_xh, W_hh, b)(x, h0.unsqueeze(0))
+    assert torch.allclose(states, ref, atol=1e-5), "all_states differ from nn.RNN's: is h carried from step to step?"
+    assert torch.allclose(last, h_n[0], atol=1e-5), "h_last should be the state after the last step"
+    _passed("rnn_forward", 4)
+
+
+def load_into_nn_rnn(fn):
+    W_xh, W_hh, b = _weights()
+    rnn = fn(W_xh, W_hh, b)
+    assert rnn.batch_first is True, "create the nn.RNN with batch_first=True"
+    g = torch.Generator().manual_seed(4)
+    x = torch.randn(B, T, D, generator=g)
+    out, _ = rnn(x)
+    with torch.no_grad():
+        ref, _ = _rnn_with(W_xh, W_hh, b)(x)
+    assert torch.allclose(out, ref, atol=1e-5), "outputs differ: which of nn.RNN's four tensors gets each weight?"
+    _passed("load_into_nn_rnn", 2)
+
+
+def count_rnn_params(fn):
+    for d, h in ((10, 20), (10_000, 100)):
+        want = sum(p.numel() for p in nn.RNN(d, h).parameters())
+        got = fn(d, h)
+        assert got == want, f"nn.RNN({d}, {h}) has {want} parameters, count_rnn_params says {got}"
+    _passed("count_rnn_params", 2)
+
+
+def many_to_one_head(fn):
+    g = torch.Generator().manual_seed(5)
+    outputs, W, b = torch.randn(B, T, H, generator=g), torch.randn(C, H, generator=g), torch.randn(C, generator=g)
+    logits = fn(outputs, W, b)
+    assert tuple(logits.shape) == (B, C), f"logits should be (B, C) = {(B, C)}, got {tuple(logits.shape)}"
+    assert torch.allclose(logits, outputs[:, -1] @ W.T + b, atol=1e-5), "use the last time step's hidden state"
+    _passed("many_to_one_head", 2)
+
+
+def many_to_many_head(fn):
+    g = torch.Generator().manual_seed(6)
+    outputs, W, b = torch.randn(B, T, H, generator=g), torch.randn(C, H, generator=g), torch.randn(C, generator=g)
+    logits = fn(outputs, W, b)
+    assert tuple(logits.shape) == (B, T, C), f"logits should be (B, T, C) = {(B, T, C)}, got {tuple(logits.shape)}"
+    assert torch.allclose(logits[:, 0], outputs[:, 0] @ W.T + b, atol=1e-5), "step 0's logits are wrong"
+    _passed("many_to_many_head", 2)
