@@ -14,6 +14,7 @@ import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -63,12 +64,17 @@ class Lane:
         if not isolate:
             self.args.append("--no-isolation")
         self.proc = None
+        self.log = tempfile.TemporaryFile()
 
     def _start(self):
+        self.log.seek(0)
+        self.log.truncate()
         self.proc = subprocess.Popen(self.args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True, bufsize=1)
+                                     stderr=self.log, text=True, bufsize=1)
         if self._readline(LANE_START_TIMEOUT) is None:
-            raise RuntimeError("a grading lane could not start its sandbox")
+            self.log.seek(0)
+            detail = self.log.read()[-1500:].decode(errors="replace").strip().splitlines()
+            raise RuntimeError(f"a grading lane could not start its sandbox: {detail[-1] if detail else ''}")
 
     def _readline(self, timeout: float):
         box = queue.Queue()
@@ -154,6 +160,7 @@ def autograde(submissions: Path, out: Path, *, jobs: int = 2, db_url: str | None
                 except Exception as e:  # a lane that cannot start: report it, keep the run going
                     lane.kill()
                     result = failed_result(job, release, "error", f"the grader failed: {e}")
+                    print(f"grading {job['student_id']}/{job['notebook']} failed: {e}", file=sys.stderr)
                 finished.put(result)
         finally:
             lane.close()

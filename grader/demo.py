@@ -75,4 +75,20 @@ def demo(jobs: int = 2, isolate: bool = True) -> int:
     print("\n== class report")
     print(report(out))
     print(f"\noutputs: {out.relative_to(ROOT)}/grades.csv, feedback/<student>/<notebook>.html, gradebook.db")
-    return 0
+    return _verdict(results)
+
+
+def _verdict(results) -> int:
+    """The demo's own promise: reference full, release zero, flawed students in between."""
+    problems = []
+    for r in results:
+        maximum = sum(row.max_score for row in r.rows)
+        if r.student_id == "reference" and r.score != maximum:
+            problems.append(f"the reference answers of {r.notebook} got {r.score:g}/{maximum:g}")
+        if r.student_id == "untouched" and r.score != 0:
+            problems.append(f"the untouched release of {r.notebook} got {r.score:g}")
+        if r.student_id.startswith("flawed") and not 0 < r.score < maximum:
+            problems.append(f"{r.student_id} got {r.score:g}/{maximum:g} on {r.notebook}")
+    for p in problems:
+        print(f"DEMO FAILED: {p}")
+    return 1 if problems else 0

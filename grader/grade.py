@@ -165,7 +165,7 @@ def _exercise_row(student_id, release, exercise, program, cells, checks, forbidd
 
     answer = cells.get(name, {})
     used = [api for api in forbidden
-            if mentions(program.answers.get(name, ""), api, name) or api in hits.get(name, [])]
+            if mentions(program.answers.get(name, ""), api) or api in hits.get(name, [])]
     row.score = sum(c.points for c in checks if c.passed)
     failing = [c for c in checks if not c.passed]
     if answer.get("status") not in (None, "ok"):

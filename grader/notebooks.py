@@ -205,7 +205,7 @@ def _note(program: Program, grade_id: str, text: str):
         program.general.append(text)
 
 
-def mentions(source: str, api: str, exercise: str) -> bool:
+def mentions(source: str, api: str) -> bool:
     """Whether an answer cell's code names a forbidden API (comments and strings aside)."""
     last = api.rpartition(".")[2]
     try:
@@ -215,7 +215,9 @@ def mentions(source: str, api: str, exercise: str) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr == last:
             return True
-        if isinstance(node, ast.Name) and node.id == last and last != exercise:
+        # a bare lower-case name is the student's own function (lstm_forward calling
+        # lstm_cell); a bare class name (LSTMCell) can only be PyTorch's
+        if isinstance(node, ast.Name) and node.id == last and last[0].isupper():
             return True
         if isinstance(node, ast.alias) and node.name.rpartition(".")[2] == last:
             return True

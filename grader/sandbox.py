@@ -54,7 +54,8 @@ def _bwrap_command(python: str) -> list[str]:
         if not str(prefix).startswith("/usr"):
             cmd += ["--ro-bind", str(prefix), str(prefix)]
     for part in ("rnncourse", "grader_worker", "data"):
-        cmd += ["--ro-bind", str(ROOT / part), str(ROOT / part)]
+        if (ROOT / part).exists():
+            cmd += ["--ro-bind", str(ROOT / part), str(ROOT / part)]
     cmd += ["--dir", "/tmp/work", "--chdir", "/tmp/work", "--clearenv"]
     for key, value in _worker_env("/tmp/work").items():
         cmd += ["--setenv", key, value]
@@ -105,11 +106,18 @@ class Sandbox:
             self._scratch = tempfile.mkdtemp(prefix="grader-scratch-")
             cmd = [python, "-I", "-m", "grader_worker.zygote"]
             env = dict(_worker_env(self._scratch), PYTHONPATH="")
+        # the worker's own stderr (start-up errors, crashes) goes to a file we can quote
+        self._stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=env, cwd=self._scratch)
-        header = self._read_zygote(time.monotonic() + START_TIMEOUT)
+                                     stderr=self._stderr, env=env, cwd=self._scratch)
+        try:
+            header = self._read_zygote(time.monotonic() + START_TIMEOUT)
+        except (TimeoutError, WorkerLost, WireError) as e:
+            self._stderr.seek(0)
+            detail = self._stderr.read()[-2000:].decode(errors="replace").strip()
+            raise WorkerLost(f"the sandbox did not start ({type(e).__name__}): {detail}") from None
         if header.get("op") != "ready":
-            raise WorkerLost("the worker did not start")
+            raise WorkerLost("the sandbox did not start")
         return self
 
     def close(self):

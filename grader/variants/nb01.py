@@ -25,6 +25,17 @@ def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
     z = x_t.detach().numpy() @ W_xh.detach().numpy().T + h_prev.detach().numpy() @ W_hh.detach().numpy().T
     return torch.from_numpy(np.tanh(z + b.detach().numpy()))
 '''),
+    Variant("rnn_cell", "wrong", "calls nn.RNNCell (forbidden shortcut)", '''
+def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
+    cell = nn.RNNCell(W_xh.shape[1], W_xh.shape[0])
+    cell.load_state_dict({"weight_ih": W_xh, "weight_hh": W_hh, "bias_ih": b, "bias_hh": torch.zeros_like(b)})
+    return cell(x_t, h_prev)
+'''),
+    Variant("rnn_cell", "wrong", "reaches torch.rnn_tanh_cell by a string (forbidden shortcut)", '''
+def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
+    fn = getattr(torch, "rnn_" + "tanh_cell")
+    return fn(x_t, h_prev, W_xh, W_hh, b, torch.zeros_like(b))
+'''),
     Variant("rnn_cell", "correct", "weights on the left, then transposed back", '''
 def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
     z = W_xh @ x_t.T + W_hh @ h_prev.T + b[:, None]   # (H, B)
@@ -65,6 +76,14 @@ def rnn_forward(x, h0, W_xh, W_hh, b):
         h = rnn_cell(x[:, t], h, W_xh, W_hh, b)
         states.append(h)
     return torch.stack(states, dim=1), h0
+'''),
+    Variant("rnn_forward", "wrong", "hands the whole sequence to nn.RNN (forbidden shortcut)", '''
+def rnn_forward(x, h0, W_xh, W_hh, b):
+    rnn = nn.RNN(W_xh.shape[1], W_xh.shape[0], batch_first=True)
+    rnn.load_state_dict({"weight_ih_l0": W_xh, "weight_hh_l0": W_hh, "bias_ih_l0": b,
+                         "bias_hh_l0": torch.zeros_like(b)})
+    out, h_n = rnn(x, h0.unsqueeze(0))
+    return out, h_n[0]
 '''),
     Variant("rnn_forward", "correct", "preallocated output and unbind over time", '''
 def rnn_forward(x, h0, W_xh, W_hh, b):
