@@ -111,8 +111,9 @@ class LocalStudent(Student):
         self._saved = {}
 
     def _copy_out(self, value):
-        if isinstance(value, torch.Tensor):
-            return value.detach().clone()
+        if isinstance(value, torch.Tensor):  # as the wire does: a copy that keeps requires_grad
+            copy = value.detach().clone()
+            return copy.requires_grad_(True) if value.requires_grad and copy.is_floating_point() else copy
         if value is None or type(value) in (bool, int, float, str):
             return value
         if type(value) in (list, tuple):
