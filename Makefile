@@ -39,6 +39,7 @@ data: $(VENV)/.installed
 bench: $(VENV)/.installed
 	tools/ensure-sandbox
 	$(PY) tools/bench_autograde.py
+	$(PY) tools/bench_notebooks.py
 
 clean:
 	rm -rf build

@@ -170,7 +170,11 @@ class LocalStudent(Student):
         self._ns[name] = lambda *a, **k: reference(*_copy_in(list(a)), **_copy_in(k))
 
     def _unstub(self, name):
-        self._ns[name] = self._saved.pop(name)
+        original = self._saved.pop(name)
+        if original is None:
+            self._ns.pop(name, None)
+        else:
+            self._ns[name] = original
 
 
 def _tensors(value):
