@@ -7,7 +7,6 @@ fixture over a session. Every read from the worker has a deadline, and every val
 is decoded by ``grader_worker.wire`` (data only, no pickle).
 """
 import os
-import select
 import shutil
 import subprocess
 import sys
@@ -17,8 +16,8 @@ import warnings
 from pathlib import Path
 
 from grader.student import GradResult, Handle, Student, StudentError, StudentTimeout, WorkerLost
-from grader_worker.wire import (Decoder, Encoder, WireError, parse_frame, write_frame, _PREFIX,
-                                MAX_BLOBS, MAX_HEADER)
+from grader_worker.wire import (MAX_BLOBS, MAX_HEADER, _PREFIX, Decoder, Encoder, WireError,
+                                parse_frame, read_exact, write_frame)
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = {"memory_mb": 1024, "cpu_s": 300, "processes": 32, "output_mb": 8}
@@ -153,18 +152,10 @@ class Sandbox:
         write_frame(self.proc.stdin.fileno(), header, list(blobs))
 
     def _read_exact(self, n: int, deadline: float) -> bytes:
-        fd = self.proc.stdout.fileno()
-        chunks, left = [], n
-        while left:
-            wait = deadline - time.monotonic()
-            if wait <= 0 or not select.select([fd], [], [], wait)[0]:
-                raise TimeoutError
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                raise WorkerLost("the worker exited")
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
+        try:
+            return read_exact(self.proc.stdout.fileno(), n, deadline)
+        except EOFError:
+            raise WorkerLost("the worker exited") from None
 
     def _read_raw(self, deadline: float) -> tuple[dict, list[bytes]]:
         prefix = self._read_exact(_PREFIX.size, deadline)

@@ -12,6 +12,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from grader_worker.wire import tensors_in
+
 
 class StudentError(Exception):
     """The student's code raised; the message is theirs (type, text, line in their cell)."""
@@ -147,7 +149,7 @@ class LocalStudent(Student):
             raise StudentError(f"{type(e).__name__}: {e}") from None
         if not grad:
             return self._copy_out(result)
-        outputs = [t for t in _tensors(result) if t.requires_grad]
+        outputs = [t for t in tensors_in(result) if t.requires_grad]
         if not outputs:
             raise StudentError("no output depends on the inputs through autograd")
         ups = upstream if upstream is not None else [torch.ones_like(t) for t in outputs]
@@ -175,14 +177,3 @@ class LocalStudent(Student):
             self._ns.pop(name, None)
         else:
             self._ns[name] = original
-
-
-def _tensors(value):
-    if isinstance(value, torch.Tensor):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _tensors(v)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _tensors(v)

@@ -14,7 +14,7 @@ from itertools import islice
 import numpy as np
 import torch
 
-from grader_worker.wire import Decoder, Encoder, WireError, read_frame, write_frame
+from grader_worker.wire import Decoder, Encoder, WireError, read_frame, tensors_in, write_frame
 
 MAX_GENERATOR_ITEMS = 10_000
 
@@ -189,7 +189,7 @@ class Child:
         self.send({"op": "result"}, value=result, **extra)
 
     def _backward(self, target, result, args, upstream):
-        outputs = [t for t in _tensors(result) if t.requires_grad]
+        outputs = [t for t in tensors_in(result) if t.requires_grad]
         if not outputs:
             raise RuntimeError("no output depends on the inputs through autograd "
                                "(.detach(), .item(), .numpy() or torch.no_grad() breaks the graph)")
@@ -287,17 +287,6 @@ class Child:
             setattr(parent, attr, wrapped)
         except (AttributeError, TypeError):
             pass
-
-
-def _tensors(value):
-    if isinstance(value, torch.Tensor):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _tensors(v)
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _tensors(v)
 
 
 def run(sock: int):

@@ -11,7 +11,9 @@ import io
 import json
 import math
 import os
+import select
 import struct
+import time
 from collections import OrderedDict
 
 import numpy as np
@@ -44,9 +46,14 @@ def _write_all(fd, data: bytes) -> None:
         view = view[n:]
 
 
-def read_exact(fd: int, n: int) -> bytes:
+def read_exact(fd: int, n: int, deadline: float | None = None) -> bytes:
+    """``n`` bytes from ``fd``; with a ``deadline`` (time.monotonic()), TimeoutError after it."""
     chunks, left = [], n
     while left:
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+                raise TimeoutError
         chunk = os.read(fd, min(left, 1 << 20))
         if not chunk:
             raise EOFError("peer closed the channel")
@@ -210,3 +217,15 @@ def _seq(x) -> list:
     if type(x) is not list:
         raise WireError("malformed sequence")
     return x
+
+
+def tensors_in(value):
+    """Every tensor inside nested lists, tuples and dicts, in order."""
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from tensors_in(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from tensors_in(v)

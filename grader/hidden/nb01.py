@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from grader.checks import check, expect_close, expect_equal, expect_shape, type_name
+from rnncourse.checks.nb01 import rnn_with
 
 B, D, H, C, T = 3, 4, 5, 2, 6
 
@@ -35,13 +36,8 @@ def ref_cell(x, h, W_xh, W_hh, b):
 
 
 def ref_rnn(x, h0, W_xh, W_hh, b):
-    rnn = nn.RNN(W_xh.shape[1], W_xh.shape[0], batch_first=True)
     with torch.no_grad():
-        rnn.weight_ih_l0.copy_(W_xh)
-        rnn.weight_hh_l0.copy_(W_hh)
-        rnn.bias_ih_l0.copy_(b)
-        rnn.bias_hh_l0.zero_()
-        out, h_n = rnn(x, h0.unsqueeze(0))
+        out, h_n = rnn_with(W_xh, W_hh, b)(x, h0.unsqueeze(0))
     return out, h_n[0]
 
 
@@ -205,6 +201,14 @@ def head_weights():
     return torch.randn(C, H), torch.randn(C)
 
 
+def linear_with(W, b):
+    linear = nn.Linear(H, C)
+    with torch.no_grad():
+        linear.weight.copy_(W)
+        linear.bias.copy_(b)
+    return linear
+
+
 @check("many_to_one_head", points=1)
 def test_many_to_one_shape(student):
     """many_to_one_head returns one row of logits per sequence, shape (B, C)"""
@@ -216,10 +220,8 @@ def test_many_to_one_values(student):
     """many_to_one_head reads the last time step and applies the linear layer"""
     outputs = torch.randn(B, T, H)
     W, b = head_weights()
-    linear = nn.Linear(H, C)
+    linear = linear_with(W, b)
     with torch.no_grad():
-        linear.weight.copy_(W)
-        linear.bias.copy_(b)
         expected = linear(outputs[:, -1])
         expect_close(student.many_to_one_head(outputs, W, b), expected, "logits", likely={
             "the first time step is used instead of the last": linear(outputs[:, 0]),
@@ -240,10 +242,8 @@ def test_many_to_many_values(student):
     """many_to_many_head equals nn.Linear applied to the (B, T, H) tensor (it acts on the last axis)"""
     outputs = torch.randn(B, T, H)
     W, b = head_weights()
-    linear = nn.Linear(H, C)
+    linear = linear_with(W, b)
     with torch.no_grad():
-        linear.weight.copy_(W)
-        linear.bias.copy_(b)
         expected = linear(outputs)
         time_major = linear(outputs.transpose(0, 1).reshape(B * T, H)).reshape(B, T, C)
         expect_close(student.many_to_many_head(outputs, W, b), expected, "logits", likely={

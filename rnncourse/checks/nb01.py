@@ -14,7 +14,8 @@ def _passed(name, n):
     print(f"✔ {name}: {n} visible checks passed")
 
 
-def _rnn_with(W_xh, W_hh, b):
+def rnn_with(W_xh, W_hh, b):
+    """An nn.RNN(batch_first=True) computing tanh(x W_xh^T + h W_hh^T + b): the reference."""
     rnn = nn.RNN(W_xh.shape[1], W_xh.shape[0], batch_first=True)
     with torch.no_grad():
         rnn.weight_ih_l0.copy_(W_xh)
@@ -37,7 +38,7 @@ def rnn_cell(fn):
     assert isinstance(out, torch.Tensor), f"rnn_cell should return a tensor, got {type(out).__name__}"
     assert tuple(out.shape) == (B, H), f"h_t should have shape (B, H) = {(B, H)}, got {tuple(out.shape)}"
     with torch.no_grad():
-        _, h_n = _rnn_with(W_xh, W_hh, b)(x.unsqueeze(1), h.unsqueeze(0))
+        _, h_n = rnn_with(W_xh, W_hh, b)(x.unsqueeze(1), h.unsqueeze(0))
     assert torch.allclose(out, h_n[0], atol=1e-5), "h_t differs from nn.RNN's: check each term, the bias and tanh"
     _passed("rnn_cell", 3)
 
@@ -50,7 +51,7 @@ def rnn_forward(fn):
     assert tuple(states.shape) == (B, T, H), f"all_states should be (B, T, H) = {(B, T, H)}, got {tuple(states.shape)}"
     assert tuple(last.shape) == (B, H), f"h_last should be (B, H), got {tuple(last.shape)}"
     with torch.no_grad():
-        ref, h_n = _rnn_with(W_xh, W_hh, b)(x, h0.unsqueeze(0))
+        ref, h_n = rnn_with(W_xh, W_hh, b)(x, h0.unsqueeze(0))
     assert torch.allclose(states, ref, atol=1e-5), "all_states differ from nn.RNN's: is h carried from step to step?"
     assert torch.allclose(last, h_n[0], atol=1e-5), "h_last should be the state after the last step"
     _passed("rnn_forward", 4)
@@ -64,7 +65,7 @@ def load_into_nn_rnn(fn):
     x = torch.randn(B, T, D, generator=g)
     out, _ = rnn(x)
     with torch.no_grad():
-        ref, _ = _rnn_with(W_xh, W_hh, b)(x)
+        ref, _ = rnn_with(W_xh, W_hh, b)(x)
     assert torch.allclose(out, ref, atol=1e-5), "outputs differ: which of nn.RNN's four tensors gets each weight?"
     _passed("load_into_nn_rnn", 2)
 
