@@ -44,9 +44,9 @@ def pad_batch(fn):
     left = pad_sequence(seqs, batch_first=True, padding_value=0, padding_side="left")
     assert not torch.equal(padded, left), "the pads are put before each sequence: they go after its end"
     assert torch.equal(padded, ref), "padded differs from pad_sequence(..., batch_first=True)"
-    padded7, _ = fn(iter(seqs), pad_id=7)
+    padded7, _ = fn(tuple(seqs), pad_id=7)
     assert torch.equal(padded7, pad_sequence(seqs, batch_first=True, padding_value=7)), \
-        "with pad_id=7 (and the sequences given as a generator) the pads should be 7"
+        "with pad_id=7 (and the sequences given as a tuple) the pads should be 7"
     vectors = _sequences(LENGTHS, 3)
     padded_v, _ = fn(vectors, pad_id=0.0)
     assert torch.equal(padded_v, pad_sequence(vectors, batch_first=True)), \
