@@ -7,6 +7,8 @@ guarantee.
 import torch
 from torch import nn
 
+from rnncourse.checks import visible_check
+
 B, D, H, T = 2, 3, 4, 5
 GRAD_NAMES = ("dx_t", "dh_prev", "dW_xh", "dW_hh", "db")
 
@@ -30,16 +32,24 @@ def _expect_grads(got, want, names, fn_name):
         assert torch.allclose(g, w, atol=1e-5), f"{name} differs from autograd's"
 
 
+@visible_check
 def rnn_cell_backward(fn):
     x, h_prev, W_xh, W_hh, b, dh = _tensors(1, (B, D), (B, H), (H, D), (H, H), (H,), (B, H))
     leaves = [t.clone().requires_grad_(True) for t in (x, h_prev, W_xh, W_hh, b)]
     h_t = torch.tanh(leaves[0] @ leaves[2].T + leaves[1] @ leaves[3].T + leaves[4])
     h_t.backward(dh)
     got = fn(dh, x, h_prev, h_t.detach(), W_xh, W_hh)
+    h = h_t.detach()
+    for mistake, dz in (("tanh' is taken at h_t (1 - tanh(h_t)^2) instead of 1 - h_t^2", dh * (1 - torch.tanh(h) ** 2)),
+                        ("tanh' is left out (dz = dh)", dh)):
+        if isinstance(got, (tuple, list)) and len(got) == 5 and isinstance(got[1], torch.Tensor) \
+                and got[1].shape == h_prev.shape and torch.allclose(got[1], dz @ W_hh, atol=1e-5):
+            raise AssertionError(f"dh_prev is wrong: it is what you get when {mistake}")
     _expect_grads(got, [leaf.grad for leaf in leaves], GRAD_NAMES, "rnn_cell_backward")
     _passed("rnn_cell_backward", 3)
 
 
+@visible_check(uses=("rnn_cell_backward",))
 def bptt(fn):
     x, h0, dstates = _tensors(2, (B, T, D), (B, H), (B, T, H))
     rnn = nn.RNN(D, H, batch_first=True)
@@ -54,6 +64,7 @@ def bptt(fn):
     _passed("bptt", 3)
 
 
+@visible_check
 def clip_grad_norm(fn):
     grads = _tensors(3, (4, 3), (4,), (2, 2, 2))
     for max_norm in (1.0, 100.0):
@@ -72,6 +83,7 @@ def clip_grad_norm(fn):
     _passed("clip_grad_norm", 3)
 
 
+@visible_check
 def batchify(fn):
     out = fn(torch.arange(26), 4)
     assert isinstance(out, torch.Tensor), f"batchify should return a tensor, got {type(out).__name__}"
@@ -81,6 +93,7 @@ def batchify(fn):
     _passed("batchify", 2)
 
 
+@visible_check
 def tbptt_batches(fn):
     data = torch.arange(20).reshape(2, 10)
     windows = list(fn(data, 4))
@@ -95,6 +108,7 @@ def tbptt_batches(fn):
     _passed("tbptt_batches", 3)
 
 
+@visible_check
 def detach_state(fn):
     h = torch.randn(1, B, H, requires_grad=True) * 2    # part of a graph
     c = torch.randn(1, B, H, requires_grad=True) * 2
