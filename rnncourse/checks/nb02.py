@@ -7,7 +7,7 @@ guarantee.
 import torch
 from torch import nn
 
-from rnncourse.checks import visible_check
+from rnncourse.checks import expect_close, visible_check
 
 B, D, H, T = 2, 3, 4, 5
 GRAD_NAMES = ("dx_t", "dh_prev", "dW_xh", "dW_hh", "db")
@@ -73,13 +73,21 @@ def clip_grad_norm(fn):
             p.grad = g.clone()
         want_norm = nn.utils.clip_grad_norm_(params, max_norm)
         clipped, total = fn([g.clone() for g in grads], max_norm)
+        norms = [g.norm().item() for g in grads]
+        for mistake, value in (("the tensors' norms are added instead of combined as one vector", sum(norms)),
+                               ("the largest single tensor norm is returned", max(norms)),
+                               ("the norm is measured after clipping", min(max_norm, want_norm.item()))):
+            if abs(value - want_norm.item()) > 1e-3 and abs(float(total) - value) < 1e-4 * value:
+                raise AssertionError(f"total_norm is what you get when {mistake}")
         assert abs(float(total) - want_norm.item()) < 1e-4 * want_norm.item(), \
             f"total_norm should be {want_norm.item():.4f} (the norm of all gradients together, before clipping), got {float(total):.4f}"
         assert len(clipped) == len(grads), "return one clipped tensor per gradient, in order"
-        for k, (c, p) in enumerate(zip(clipped, params)):
-            assert tuple(c.shape) == tuple(p.shape), f"clipped[{k}] should keep the shape {tuple(p.shape)}"
-            assert torch.allclose(c, p.grad, atol=1e-6), \
-                f"clipped[{k}] differs from clip_grad_norm_ with max_norm={max_norm}"
+        for k, (c, p, g) in enumerate(zip(clipped, params, grads)):
+            expect_close(c, p.grad, f"clipped[{k}] (max_norm={max_norm})", atol=1e-6, likely={
+                "each tensor is clipped by its own norm instead of the global one": g * min(1.0, max_norm / g.norm().item()),
+                "each value is clamped to [-max_norm, max_norm] (clipping by value)": g.clamp(-max_norm, max_norm),
+                "the gradients are always rescaled to max_norm, even when their norm is below it":
+                    g * max_norm / want_norm.item()})
     _passed("clip_grad_norm", 3)
 
 
