@@ -1,7 +1,7 @@
 """Figures for deep and bidirectional RNNs (notebook 05): the stacked bidirectional network
 unrolled in time, and which row of ``h_n`` holds which layer and direction."""
 import matplotlib.pyplot as plt
-from matplotlib.patches import FancyArrowPatch, Rectangle
+from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
 FORWARD, BACKWARD, INPUT = "#fdd0a2", "#c6dbef", "#e5e5e5"
 
@@ -44,6 +44,10 @@ def draw_stacked_bidirectional(num_layers: int = 2, steps: int = 4, ax=None):
     ax.set_ylim(-0.4, 2.6 + 1.3 * (num_layers - 1))
     ax.set_aspect("equal")
     ax.axis("off")
+    ax.legend(handles=[Patch(fc=FORWARD, ec="black", label="forward direction (reads left to right)"),
+                       Patch(fc=BACKWARD, ec="black", label="backward direction (reads right to left)"),
+                       Patch(fc=INPUT, ec="black", label="input")],
+              loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=11, frameon=False)
     ax.set_title(f"{num_layers}-layer bidirectional RNN: $y_t = [\\overrightarrow{{h}}_t ; "
                  "\\overleftarrow{h}_t]$ of the top layer", fontsize=12)
     return ax
