@@ -139,8 +139,10 @@ def _failure(name: str, error: Exception, uses: tuple[str, ...]) -> CheckFailed:
     if isinstance(error, AssertionError):
         message, frames = f"{name}: {error}", []
     else:
-        message = f"{name}: calling your code raised {type(error).__name__}: {error}"
         frames = _student_frames(error.__traceback__)
+        message = (f"{name}: calling your code raised {type(error).__name__}: {error}" if frames else
+                   f"{name}: what your code returned could not be checked ({type(error).__name__}: "
+                   f"{error}); compare it with the docstring's types and shapes")
     broken = [u for u in uses if u in _FAILED]
     if broken:
         message += (f" (probably the same cause: `{name}` uses {', '.join(f'`{u}`' for u in broken)}, "
