@@ -94,3 +94,10 @@ def test_gated_models_first_sit_near_chance(adding):
     _, histories = adding
     for name in ("LSTM", "GRU"):
         assert histories[name][1][1] > 0.5 * ADDING_CHANCE_MSE, histories[name][:4]
+
+
+def test_parameter_multiples():
+    """'The LSTM has 4x and the GRU 3x the parameters of a vanilla RNN of the same size'."""
+    for d, h in ((3, 5), (76, 256)):
+        n = {name: sum(p.numel() for p in cell(d, h).parameters()) for name, cell in CELLS}
+        assert n["LSTM"] == 4 * n["RNN"] and n["GRU"] == 3 * n["RNN"]
