@@ -9,6 +9,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from rnncourse.checks import visible_check
+
 
 def _passed(name, n):
     print(f"✔ {name}: {n} visible checks passed")
@@ -24,6 +26,7 @@ def _ids(result, what):
     return [int(i) for i in result]
 
 
+@visible_check
 def embedding_lookup(fn):
     g = torch.Generator().manual_seed(0)
     weight = torch.randn(7, 3, generator=g)
@@ -40,6 +43,7 @@ def embedding_lookup(fn):
     _passed("embedding_lookup", 3)
 
 
+@visible_check
 def build_word_vocab(fn):
     tokens = "the cat and the dog and the bird".split()
     vocab = fn(tokens)
@@ -53,6 +57,7 @@ def build_word_vocab(fn):
     _passed("build_word_vocab", 3)
 
 
+@visible_check
 def skipgram_pairs(fn):
     centers, contexts = fn(torch.tensor([10, 11, 12, 13]), 1)
     got = sorted(zip(torch.as_tensor(centers).tolist(), torch.as_tensor(contexts).tolist()))
@@ -66,6 +71,7 @@ def skipgram_pairs(fn):
     _passed("skipgram_pairs", 2)
 
 
+@visible_check
 def negative_sampling_loss(fn):
     g = torch.Generator().manual_seed(0)
     V, D = 5, 3
@@ -92,6 +98,7 @@ def negative_sampling_loss(fn):
     _passed("negative_sampling_loss", 3)
 
 
+@visible_check
 def cosine_similarity_matrix(fn):
     g = torch.Generator().manual_seed(0)
     A, B = torch.randn(3, 4, generator=g), torch.randn(5, 4, generator=g)
@@ -114,6 +121,7 @@ def _unit_circle():
     return torch.stack([angles.cos(), angles.sin()], dim=1) * lengths.unsqueeze(1)
 
 
+@visible_check(uses=('cosine_similarity_matrix',))
 def nearest_neighbors(fn):
     vectors = _unit_circle()      # angles 0, 0.3, 1, 2, 3, -0.5; lengths differ on purpose
     got = _ids(fn(vectors, 0, 3), "nearest_neighbors")
@@ -125,6 +133,7 @@ def nearest_neighbors(fn):
     _passed("nearest_neighbors", 1)
 
 
+@visible_check(uses=('cosine_similarity_matrix',))
 def analogy(fn):
     # a, b, c at angles 0, 1, 0.5 on the unit circle: b - a + c points at angle ~1.5
     angles = torch.tensor([0.0, 1.0, 0.5, 1.5, -1.0, 3.0])
@@ -135,6 +144,7 @@ def analogy(fn):
     _passed("analogy", 2)
 
 
+@visible_check
 def learn_bpe(fn):
     merges = fn({"low": 5, "lower": 2, "newest": 6, "widest": 3}, 4)
     merges = [tuple(m) for m in merges]
@@ -149,6 +159,7 @@ def learn_bpe(fn):
     _passed("learn_bpe", 2)
 
 
+@visible_check
 def bpe_encode(fn):
     merges = [("e", "s"), ("es", "t</w>"), ("l", "o"), ("lo", "w")]
     assert list(fn("lowest", merges)) == ["low", "est</w>"], \
@@ -160,6 +171,7 @@ def bpe_encode(fn):
     _passed("bpe_encode", 3)
 
 
+@visible_check
 def embedding_param_count(fn):
     assert fn(33_278, 200) == 6_655_600, "an embedding table has vocab_size x embedding_dim parameters"
     linear = 200 * 33_278 + 33_278

@@ -9,6 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
 
+from rnncourse.checks import visible_check
+
 LENGTHS = torch.tensor([3, 5, 1, 4])          # unsorted, distinct: every order mistake shows
 
 
@@ -29,6 +31,7 @@ def _integer_tensor(x, what):
         (f" of dtype {x.dtype}" if isinstance(x, torch.Tensor) else "")
 
 
+@visible_check
 def pad_batch(fn):
     seqs = _sequences(LENGTHS)
     result = fn(seqs, pad_id=0)
@@ -54,6 +57,7 @@ def pad_batch(fn):
     _passed("pad_batch", 5)
 
 
+@visible_check
 def lengths_to_mask(fn):
     mask = fn(LENGTHS)
     assert isinstance(mask, torch.Tensor) and mask.dtype == torch.bool, \
@@ -67,6 +71,7 @@ def lengths_to_mask(fn):
     _passed("lengths_to_mask", 4)
 
 
+@visible_check
 def packed_batch_sizes(fn):
     sizes = fn(LENGTHS)
     _integer_tensor(sizes, "batch_sizes")
@@ -80,6 +85,7 @@ def packed_batch_sizes(fn):
     _passed("packed_batch_sizes", 3)
 
 
+@visible_check
 def pack_manually(fn):
     padded = pad_sequence(_sequences(LENGTHS, 2), batch_first=True)
     data = fn(padded, LENGTHS, enforce_sorted=False)
@@ -106,6 +112,7 @@ def pack_manually(fn):
     _passed("pack_manually", 4)
 
 
+@visible_check
 def last_valid_outputs(fn):
     torch.manual_seed(0)
     lstm = nn.LSTM(2, 3, batch_first=True)
@@ -124,6 +131,7 @@ def last_valid_outputs(fn):
     _passed("last_valid_outputs", 3)
 
 
+@visible_check(uses=('lengths_to_mask',))
 def masked_cross_entropy(fn):
     gen = torch.Generator().manual_seed(0)
     logits = torch.randn(4, 5, 6, generator=gen)
@@ -141,6 +149,7 @@ def masked_cross_entropy(fn):
     _passed("masked_cross_entropy", 3)
 
 
+@visible_check
 def encode_packed(fn):
     for bidirectional in (True, False):
         torch.manual_seed(0)
