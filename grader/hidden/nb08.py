@@ -145,10 +145,12 @@ def test_encoder_final_state(student):
         state, embedding, gru = encoder_weights(seed, vocab, emb, hidden)
         src, lens = padded_batch(lengths, seed, vocab)
         _, h = encoder_result(student_encoder(student, state, vocab, emb, hidden)(src, lens))
-        _, want = ref_encoder(embedding, gru, src, lens)
+        outputs, want = ref_encoder(embedding, gru, src, lens)
         with torch.no_grad():
             outputs_padded, h_padded = gru(embedding(src))
         expect_close(h, want, f"h for lengths {lengths}", likely={
+            "h is the last column of the padded outputs (zeros, or a padded step, for the shorter "
+            "sequences): take each sequence's state at lengths - 1": outputs[:, -1],
             "the GRU runs on through the padding (h after the last column, not after each "
             "sequence's last real character: pack the sequences)": h_padded[0],
             "h is the output at the first step": outputs_padded[:, 0]})
@@ -275,7 +277,8 @@ def test_decode_train_full_teacher_forcing(student):
         fed, logits, dec = run_decode_train(student, tgt, 1.0, seed, table_seed=seed)
         want = teacher_inputs(tgt)
         expect_equal(fed.tolist(), want.tolist(), "with ratio 1.0, the tokens fed to the decoder",
-                     likely={"the decoder reads tgt[:, t] at step t (the very token it must predict)":
+                     likely={"the decoder ran free at ratio 1.0: the coin is compared the wrong way "
+                             "(teacher-force when rand < ratio)": free_running(dec, batch, steps).tolist(),"the decoder reads tgt[:, t] at step t (the very token it must predict)":
                              tgt.tolist(),
                              "the first input is not <sos>": torch.cat([tgt[:, :1], tgt[:, :-1]], 1).tolist()})
         expect_close(logits, expected_logits(dec, fed), "the logits", likely={
@@ -415,6 +418,8 @@ def test_greedy_decode_stops_each_sequence(student):
             "<eos> is kept in the output": [r[:r.index(EOS) + 1] if EOS in r else r
                                              for r in (row[:max_len] for row in script.tolist())],
             "the whole batch stops when its first sequence ends":
+                [s[:ended] for s in scripted_answer(script, max_len)],
+            "the whole batch stops when its first sequence ends (after that step's tokens)":
                 [s[:ended + 1] for s in scripted_answer(script, max_len)]})
 
 
@@ -481,6 +486,14 @@ def beam_reference(table, bias, width, max_len, alpha, mistake=None):
 
 
 def beam_mistakes(table, bias, width, max_len, alpha):
+    """Known mistakes by the output they give; mistakes that give the same output share a line."""
+    named: dict = {}
+    for description, output in single_beam_mistakes(table, bias, width, max_len, alpha).items():
+        named.setdefault(tuple(output), []).append(description)
+    return {", or when ".join(descriptions): list(output) for output, descriptions in named.items()}
+
+
+def single_beam_mistakes(table, bias, width, max_len, alpha):
     return {
         "the hypotheses are not length-normalised (alpha ignored)":
             beam_reference(table, bias, width, max_len, alpha, "no normalisation"),
@@ -576,10 +589,14 @@ def test_sequence_accuracy_matches_strings(student):
         if type(got) is not float:
             raise AssertionError(f"sequence_accuracy should return a Python float, got {type(got).__name__}")
         if not math.isclose(got, want, abs_tol=1e-9):
-            if math.isclose(got, prefix / len(predictions)):
+            if math.isclose(got, prefix / len(predictions), abs_tol=1e-6):
                 raise AssertionError("a prediction that is a prefix of its target (or the other way "
                                      "round) counts as right: zip stops at the shorter sequence")
-            if math.isclose(got, sum(tokens) / len(tokens)):
+            if math.isclose(got, sum(list(p) == row for p, row in zip(predictions, tgt.tolist()))
+                            / len(predictions), abs_tol=1e-6):
+                raise AssertionError("the predictions are compared with the whole target row, "
+                                     "<eos> and padding included: cut the target at its first <eos>")
+            if math.isclose(got, sum(tokens) / len(tokens), abs_tol=1e-6):
                 raise AssertionError("this is token accuracy: a sequence counts only if all of it is right")
             raise AssertionError(f"sequence accuracy {got} should be {want}")
 
