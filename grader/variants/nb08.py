@@ -19,6 +19,20 @@ class Decoder(nn.Module):
 '''
 
 
+def _decode_train(next_input):
+    """decode_train with the next step's input chosen by the expression ``next_input``."""
+    return f'''
+def decode_train(decoder, h, memory, tgt, teacher_forcing_ratio, generator):
+    y = torch.full((tgt.shape[0],), SOS, dtype=torch.long)
+    steps = []
+    for t in range(tgt.shape[1]):
+        logits, h = decoder(y, h, memory)
+        steps.append(logits)
+        y = {next_input}
+    return torch.stack(steps, dim=1)
+'''
+
+
 def _beam(gain, score, normalised):
     """The notebook's beam search with one expression changed: the per-step gain, how it is added
     to the score, or how a finished hypothesis of ``length`` tokens is ranked."""
@@ -117,46 +131,16 @@ VARIANTS = [
         return self.out(h_new), h_new
 '''),
     # ---- decode_train ----
-    Variant("decode_train", "wrong", "teacher forcing at every step, whatever the ratio", '''
-def decode_train(decoder, h, memory, tgt, teacher_forcing_ratio, generator):
-    y = torch.full((tgt.shape[0],), SOS, dtype=torch.long)
-    steps = []
-    for t in range(tgt.shape[1]):
-        logits, h = decoder(y, h, memory)
-        steps.append(logits)
-        y = tgt[:, t]
-    return torch.stack(steps, dim=1)
-'''),
-    Variant("decode_train", "wrong", "coin drawn from the global RNG (generator ignored)", '''
-def decode_train(decoder, h, memory, tgt, teacher_forcing_ratio, generator):
-    y = torch.full((tgt.shape[0],), SOS, dtype=torch.long)
-    steps = []
-    for t in range(tgt.shape[1]):
-        logits, h = decoder(y, h, memory)
-        steps.append(logits)
-        y = tgt[:, t] if torch.rand(()) < teacher_forcing_ratio else logits.argmax(-1)
-    return torch.stack(steps, dim=1)
-'''),
-    Variant("decode_train", "wrong", "feeds the logits instead of the chosen token", '''
-def decode_train(decoder, h, memory, tgt, teacher_forcing_ratio, generator):
-    y = torch.full((tgt.shape[0],), SOS, dtype=torch.long)
-    steps = []
-    for t in range(tgt.shape[1]):
-        logits, h = decoder(y, h, memory)
-        steps.append(logits)
-        y = tgt[:, t] if torch.rand((), generator=generator) < teacher_forcing_ratio else logits
-    return torch.stack(steps, dim=1)
-'''),
-    Variant("decode_train", "wrong", "coin compared the wrong way (rand > ratio)", '''
-def decode_train(decoder, h, memory, tgt, teacher_forcing_ratio, generator):
-    y = torch.full((tgt.shape[0],), SOS, dtype=torch.long)
-    steps = []
-    for t in range(tgt.shape[1]):
-        logits, h = decoder(y, h, memory)
-        steps.append(logits)
-        y = tgt[:, t] if torch.rand((), generator=generator) > teacher_forcing_ratio else logits.argmax(-1)
-    return torch.stack(steps, dim=1)
-'''),
+    *[Variant("decode_train", "wrong", description, _decode_train(next_input))
+      for description, next_input in (
+          ("teacher forcing at every step, whatever the ratio", "tgt[:, t]"),
+          ("coin drawn from the global RNG (generator ignored)",
+           "tgt[:, t] if torch.rand(()) < teacher_forcing_ratio else logits.argmax(-1)"),
+          ("feeds the logits instead of the chosen token",
+           "tgt[:, t] if torch.rand((), generator=generator) < teacher_forcing_ratio else logits"),
+          ("coin compared the wrong way (rand > ratio)",
+           "tgt[:, t] if torch.rand((), generator=generator) > teacher_forcing_ratio "
+           "else logits.argmax(-1)"))],
     Variant("decode_train", "wrong", "decoder reads tgt[:, t] at step t (sees the answer)", '''
 def decode_train(decoder, h, memory, tgt, teacher_forcing_ratio, generator):
     y = tgt[:, 0]
