@@ -162,17 +162,18 @@ def beam_search(fn):
     best = [int(t) for t in fn(_TableDecoder(probs.log()), h, None, 2, 3, 0.0)]
     # by hand: [b, <eos>] has probability 0.45 * 0.9 = 0.405; every other hypothesis is below 0.2
     assert best == [4], f"with beam width 2 the best output is [4] (P = 0.405), got {best}"
-    _passed("beam_search", 2)
-
-
-def _attention_by_loop(query, keys, mask, W_q, W_k, v):
-    contexts, weights = [], torch.zeros(mask.shape)
-    for b in range(len(query)):
-        real = mask[b].nonzero().flatten()
-        scores = torch.stack([v @ torch.tanh(W_q @ query[b] + W_k @ keys[b, j]) for j in real])
-        weights[b, real] = torch.softmax(scores, dim=0)
-        contexts.append(weights[b] @ keys[b])
-    return torch.stack(contexts), weights
+    # length normalisation, by hand: [a] has P = 0.55 * 0.6 = 0.33 over 2 tokens (with <eos>),
+    # [b, c] has P = 0.45 * 0.99 * 0.6 = 0.267 over 3: log P / L is -0.554 against -0.440
+    probs = torch.full((V, V), 1e-6)
+    probs[SOS, 3], probs[SOS, 4] = 0.55, 0.45
+    probs[3, EOS], probs[3, 5] = 0.6, 0.4
+    probs[4, 5] = 0.99
+    probs[5, EOS], probs[5, 5] = 0.6, 0.4
+    for alpha, want in ((0.0, [3]), (1.0, [4, 5])):
+        got = [int(t) for t in fn(_TableDecoder(probs.log()), h, None, 3, 5, alpha)]
+        assert got == want, (f"with alpha = {alpha} the best output is {want}, got {got}: add "
+                             "log-probabilities and divide a finished hypothesis's score by L ** alpha")
+    _passed("beam_search", 4)
 
 
 def additive_attention(fn):
@@ -188,10 +189,14 @@ def additive_attention(fn):
     assert torch.allclose(weights.sum(dim=1), torch.ones(B), atol=1e-5), \
         "each row of weights should sum to 1: the softmax runs over the source positions (dim 1)"
     assert torch.all(weights[~mask] == 0), "padded positions must get weight 0: mask the scores with -inf"
-    want_context, want_weights = _attention_by_loop(query, keys, mask, W_q, W_k, v)
-    assert torch.allclose(weights, want_weights, atol=1e-5), \
-        "weights differ from softmax_j(v · tanh(W_q q + W_k k_j))"
-    assert torch.allclose(context, want_context, atol=1e-5), "context should be sum_j weights_j k_j"
+    for b in range(B):                                   # one sequence, its real positions only
+        real = mask[b].nonzero().flatten()
+        scores = torch.stack([v @ torch.tanh(W_q @ query[b] + W_k @ keys[b, j]) for j in real])
+        want = torch.softmax(scores, dim=0)
+        assert torch.allclose(weights[b, real], want, atol=1e-5), \
+            f"weights of sequence {b} differ from softmax_j(v · tanh(W_q q + W_k k_j))"
+        assert torch.allclose(context[b], want @ keys[b, real], atol=1e-5), \
+            f"context of sequence {b} should be sum_j weights_j k_j"
     _passed("additive_attention", 3)
 
 
@@ -199,9 +204,10 @@ def sequence_accuracy(fn):
     tgt = torch.tensor([[3, 4, EOS, PAD], [3, 4, EOS, PAD], [5, 6, 7, EOS]])
     got = fn([[3, 4], [3], [5, 6, 7]], tgt)
     assert isinstance(got, float), f"return a Python float, got {type(got).__name__}"
-    if math.isclose(got, 1.0):
+    if math.isclose(got, 1.0, abs_tol=1e-6):
         raise AssertionError("[3] counted as right for [3, 4]: compare whole sequences, "
                              "not a zip of them (zip stops at the shorter one)")
-    assert math.isclose(got, 2 / 3), f"2 of 3 predictions are right, you say {got}"
-    assert math.isclose(fn([[3, 4, 9]], tgt[:1]), 0.0), "a prediction longer than its target is wrong"
+    assert math.isclose(got, 2 / 3, abs_tol=1e-6), f"2 of 3 predictions are right, you say {got}"
+    assert math.isclose(fn([[3, 4, 9]], tgt[:1]), 0.0, abs_tol=1e-6), \
+        "a prediction longer than its target is wrong"
     _passed("sequence_accuracy", 2)
