@@ -10,6 +10,7 @@ import math
 import torch
 from torch import nn
 
+from rnncourse.checks import visible_check
 from rnncourse.dates import EOS, PAD, SOS
 
 V, E, H = 9, 3, 4
@@ -33,6 +34,7 @@ def _load(module, state, names):
     return module
 
 
+@visible_check
 def Encoder(cls):
     torch.manual_seed(1)
     emb, gru = nn.Embedding(V, E, padding_idx=PAD), nn.GRU(E, H, batch_first=True)
@@ -66,6 +68,7 @@ def _decoder_state(seed):
             **{f"out.{k}": v.detach() for k, v in out.state_dict().items()}}, emb, cell, out
 
 
+@visible_check
 def Decoder(cls):
     state, emb, cell, out = _decoder_state(3)
     dec = _load(cls(V, E, H), state, "embedding, cell and out")
@@ -99,6 +102,7 @@ class _TableDecoder:
         return self.table[y_prev], h + 1
 
 
+@visible_check
 def decode_train(fn):
     table = torch.randn(V, V, generator=torch.Generator().manual_seed(5))
     tgt = torch.tensor([[3, 4, 5, EOS], [6, 7, EOS, PAD]])
@@ -124,6 +128,7 @@ def decode_train(fn):
     _passed("decode_train", 3)
 
 
+@visible_check
 def greedy_decode(fn):
     # row b follows its own script: it writes script[b][k] at its k-th step, whatever it reads
     script = torch.tensor([[3, 4, EOS, 5, 5, 5], [5, EOS, 3, 3, 3, 3], [3, 3, 3, 3, 3, 3]])
@@ -148,6 +153,7 @@ def greedy_decode(fn):
     _passed("greedy_decode", 3)
 
 
+@visible_check
 def beam_search(fn):
     # a decoder whose next-token probabilities depend only on the previous token
     probs = torch.full((V, V), 1e-6)
@@ -176,6 +182,7 @@ def beam_search(fn):
     _passed("beam_search", 4)
 
 
+@visible_check
 def additive_attention(fn):
     g = torch.Generator().manual_seed(6)
     B, S, Hq, K, A = 3, 5, 4, 6, 7
@@ -200,6 +207,7 @@ def additive_attention(fn):
     _passed("additive_attention", 3)
 
 
+@visible_check
 def sequence_accuracy(fn):
     tgt = torch.tensor([[3, 4, EOS, PAD], [3, 4, EOS, PAD], [5, 6, 7, EOS]])
     got = fn([[3, 4], [3], [5, 6, 7]], tgt)
