@@ -98,3 +98,49 @@ def expect_equal(actual, expected, what: str, likely: dict | None = None):
     if len(shown) > 120:
         shown = shown[:117] + "..."
     raise AssertionError(f"{what}: expected {expected!r}, got {shown}")
+
+
+def expect_module(x, cls, what: str, inputs: tuple, **config) -> torch.nn.Module:
+    """``x`` must be a ``cls`` (say ``nn.RNN``) configured as ``config``.
+
+    Established on the trusted side, never from the type name the student's side reports:
+    each ``config`` attribute must read as expected, the state dict must have exactly the
+    keys and shapes of a real ``cls(**config)``, and with that state loaded the real module
+    must compute what ``x`` computes on ``inputs``. Returns the real module.
+    """
+    for key, value in config.items():
+        try:
+            got = getattr(x, key)
+        except Exception:
+            raise AssertionError(f"{what}: expected a {cls.__name__}, got {type_name(x)} "
+                                 f"(no `{key}`)") from None
+        expect_equal(got, value, f"{what}.{key}")
+    reference = cls(**config)
+    expected = reference.state_dict()
+    try:
+        state = x.state_dict()
+    except Exception:
+        state = None
+    if type(state) is not dict or set(state) != set(expected):
+        raise AssertionError(f"{what}: expected a {cls.__name__}, got {type_name(x)} whose "
+                             f"parameters are not {cls.__name__}'s ({', '.join(expected)})")
+    for key, tensor in expected.items():
+        expect_shape(state[key], tensor.shape, f"{what}.{key}")
+    reference.load_state_dict(state)
+    with torch.no_grad():
+        ref_out = reference(*inputs)
+    out = x(*inputs)
+    ref_tensors, tensors = list(_tensors(ref_out)), list(_tensors(out))
+    if len(tensors) != len(ref_tensors):
+        raise AssertionError(f"{what}: does not compute what a {cls.__name__} computes")
+    for got, want in zip(tensors, ref_tensors):
+        expect_close(got, want, f"{what}'s output (as a {cls.__name__} with its parameters)")
+    return reference
+
+
+def _tensors(value):
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _tensors(v)

@@ -1,0 +1,193 @@
+"""What a call into the student's code reached: the evidence behind "forbidden shortcut".
+
+A shortcut is recognised by what runs, not by how it is spelled. Three witnesses, all set up
+before any student code runs:
+
+- PyTorch's profiler (RecordFunction, in the dispatcher): it names every aten op a call
+  reaches, composite ones included (``aten::lstm``, ``aten::rnn_tanh_cell``), however the
+  function was fetched (``torch._VF``, ``torch._C._VariableFunctions``, ``getattr`` with a
+  built string, a helper in another cell, ``nn.RNNBase`` with a mode string);
+- wrappers on Python-level APIs that reach no telling op (``clip_grad_norm_``) and on the
+  construction of PyTorch's recurrent modules (counting an ``nn.LSTM``'s parameters);
+- an audit hook (it cannot be removed) for imports of forbidden libraries and for what would
+  take work out of the profiler's sight: forking, ``ctypes``, ``gc`` introspection.
+
+What hides work from the witnesses is itself evidence (``escape:...``): the profiler found
+switched off or restarted during a call, or CPU time spent by another thread. The trusted
+side decides what any piece of evidence means; this module only reports it.
+"""
+import contextlib
+import os
+import resource
+import sys
+
+import torch
+from torch._C._profiler import ProfilerActivity, _ExperimentalConfig
+from torch.autograd import (ProfilerConfig, ProfilerState, _disable_profiler, _enable_profiler,
+                            _prepare_profiler, _profiler_enabled)
+
+# Bound now, before student code can rebind the module attributes.
+_ACTIVITIES = {ProfilerActivity.CPU}
+_CONFIG = ProfilerConfig(ProfilerState.KINETO, False, False, False, False, False, _ExperimentalConfig())
+_mark_enter = torch.ops.profiler._record_function_enter_new
+_mark_exit = torch.ops.profiler._record_function_exit._RecordFunction
+MARK = "grader::trace"
+_getrusage, _SELF, _listdir = resource.getrusage, resource.RUSAGE_SELF, os.listdir
+# CPU seconds unaccounted for by live threads (rusage and schedstat round differently)
+OTHER_THREAD_CPU = 10e-6
+ESCAPES = {"os.fork": "fork", "os.forkpty": "fork", "os.posix_spawn": "spawn", "os.exec": "spawn",
+           "os.system": "spawn", "subprocess.Popen": "spawn", "ctypes.dlopen": "ctypes",
+           "ctypes.dlsym": "ctypes", "ctypes.cdata": "ctypes", "gc.get_objects": "introspection",
+           "gc.get_referrers": "introspection", "gc.get_referents": "introspection",
+           "sys.setprofile": "tracing", "sys.settrace": "tracing"}
+# nn.RNNBase(mode, ...) builds the same module as the class of that mode
+MODE_CLASSES = {"RNN_TANH": "torch.nn.modules.rnn.RNN", "RNN_RELU": "torch.nn.modules.rnn.RNN",
+                "LSTM": "torch.nn.modules.rnn.LSTM", "GRU": "torch.nn.modules.rnn.GRU"}
+
+
+def _threads() -> tuple[float, dict[str, float]]:
+    """CPU seconds of the whole process (threads that ended included), and of each live thread."""
+    usage = _getrusage(_SELF)
+    live = {}
+    for tid in _listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/schedstat") as f:
+                live[tid] = int(f.read().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
+            live[tid] = 0.0
+    return usage.ru_utime + usage.ru_stime, live
+
+
+def _hidden_thread(before, after) -> bool:
+    """A thread started during the call, or CPU spent by one that ended during it."""
+    (total0, live0), (total1, live1) = before, after
+    if set(live1) - set(live0):
+        return True
+    seen = sum(live1[t] - live0[t] for t in live1)
+    return (total1 - total0) - seen > OTHER_THREAD_CPU
+
+
+def canonical(obj) -> str:
+    return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', '?')}"
+
+
+class Tracer:
+    def __init__(self):
+        self.ops: set[str] = set()
+        self.modules: set[str] = set()
+        self.active = False
+        self.found: set[str] = set()
+        self.last: list[str] = []
+        self.imports: dict[str, set] = {}
+        self.cell_key = None
+        sys.addaudithook(self._audit)
+
+    # ---- what to watch (sent by the trusted side) ----
+
+    def watch(self, ops, calls, modules):
+        self.ops = {op for op in ops if isinstance(op, str)}
+        self.modules = {m for m in modules if isinstance(m, str)}
+        for path in calls:
+            if isinstance(path, str):
+                self._wrap(path)
+        if any(path.startswith("torch.nn.modules.rnn.") for path in calls):
+            self._wrap_rnn_base()
+        with self.call(True):  # the profiler's first start is slow and leaves a thread behind
+            torch.zeros(1)
+
+    def _wrap(self, path: str):
+        module, _, attr = path.rpartition(".")
+        try:
+            parent = sys.modules[module] if module in sys.modules else __import__(module, fromlist=["_"])
+            original = getattr(parent, attr)
+        except Exception:
+            return
+        tracer = self
+        if isinstance(original, type):
+            init = original.__init__
+
+            def wrapped_init(obj, *args, **kwargs):
+                tracer.saw(f"new:{path}")
+                init(obj, *args, **kwargs)
+            original.__init__ = wrapped_init
+            return
+
+        def wrapped(*args, **kwargs):
+            tracer.saw(f"call:{path}")
+            return original(*args, **kwargs)
+        wrapped.__name__ = getattr(original, "__name__", attr)
+        for owner in list(sys.modules.values()):  # every alias: torch.nn.utils.clip_grad_norm_ ...
+            try:
+                if getattr(owner, attr, None) is original:
+                    setattr(owner, attr, wrapped)
+            except Exception:
+                pass
+
+    def _wrap_rnn_base(self):
+        base = torch.nn.RNNBase
+        init = base.__init__
+        tracer = self
+
+        def wrapped_init(obj, mode, *args, **kwargs):
+            if mode in MODE_CLASSES:
+                tracer.saw(f"new:{MODE_CLASSES[mode]}")
+            init(obj, mode, *args, **kwargs)
+        base.__init__ = wrapped_init
+
+    # ---- recording ----
+
+    def saw(self, evidence: str):
+        if self.active:
+            self.found.add(evidence)
+
+    def _audit(self, event, args):
+        if event == "import" and args and self.modules:
+            top = str(args[0]).partition(".")[0]
+            if top in self.modules:
+                self.saw(f"import:{top}")
+                if self.cell_key is not None:
+                    self.imports.setdefault(self.cell_key, set()).add(top)
+        elif event in ESCAPES:
+            self.saw(f"escape:{ESCAPES[event]}")
+
+    @contextlib.contextmanager
+    def cell(self, key: str):
+        self.cell_key = key
+        try:
+            yield
+        finally:
+            self.cell_key = None
+
+    @contextlib.contextmanager
+    def call(self, traced: bool):
+        """Trace one call; afterwards ``last`` is its evidence (empty when not traced)."""
+        self.last = []
+        if not traced:
+            yield
+            return
+        self.found = set()
+        before = _threads()
+        _prepare_profiler(_CONFIG, _ACTIVITIES)
+        _enable_profiler(_CONFIG, _ACTIVITIES)
+        _mark_exit(_mark_enter(MARK, None))  # a trace without it was restarted midway
+        self.active = True
+        try:
+            yield
+        finally:
+            self.active = False
+            self.last = sorted(self.found | self._stop(before))
+
+    def _stop(self, before: float) -> set[str]:
+        found = set()
+        if _hidden_thread(before, _threads()):
+            found.add("escape:thread")
+        if not _profiler_enabled():
+            return found | {"escape:profiler"}
+        try:
+            events = _disable_profiler().events()
+        except Exception:
+            return found | {"escape:profiler"}
+        names = {event.name() for event in events}
+        if MARK not in names:
+            found.add("escape:profiler")
+        return found | (names & self.ops)
