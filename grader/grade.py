@@ -140,21 +140,16 @@ def check(g: Grading):
     try:
         g.checks = run_checks(g.release.name, g.student, exercises=g.present)
         g.tampered = _tampered(g, g.present)
-        references = hidden.references(g.release.name)
-        standing_in = {name: references[name] for name in g.tampered if name in references}
-        if standing_in:
-            _regrade_with_references(g, standing_in)
+        g.evidence = _evidence(g)
+        _judge_on_their_own(g)
     except GraderFault as e:
         return g.finish("grader-fault", FAULT_MESSAGE, fault=str(e))
     finally:
         g.student.close()
-    g.evidence = _evidence(g)
 
 
 def score(g: Grading):
-    forbidden = hidden.forbidden(g.release.name)
-    rows = [_exercise_row(g, exercise, forbidden.get(exercise.name, []))
-            for exercise in g.release.exercises]
+    rows = [_exercise_row(g, exercise) for exercise in g.release.exercises]
     notes = list(g.program.general)
     added = {c["key"] for c in g.program.cells if c["kind"] == "added"}
     notes += [f"a cell you added raised {c['error']}" for k, c in g.cells.items()
@@ -219,21 +214,49 @@ def _tampered(g: Grading, exercises: list[str]) -> dict[str, str]:
     return found
 
 
-def _regrade_with_references(g: Grading, standing_in: dict):
-    """Check the other exercises again with trusted references for the tampered ones."""
-    others = [name for name in g.present if name not in g.tampered]
-    failed = {c.exercise for c in g.checks if not c.passed and c.exercise in others}
-    flagged = [name for name in g.tampered if name not in standing_in]
-    if not failed and not flagged:
+def _shortcuts(g: Grading, name: str) -> list[str]:
+    """Why ``name`` scores zero for a shortcut (nothing if it took none)."""
+    apis = hidden.forbidden(g.release.name).get(name, [])
+    if not apis:
+        return []
+    used, hidden_work = hidden.shortcuts_used(apis, g.evidence.get(name, set()))
+    reasons = [f"`{name}` uses {', '.join(used)}, which this exercise asks you to write yourself"] if used else []
+    if hidden_work:
+        reasons.append(f"`{name}` {' and '.join(hidden_work)}, which hides from the grader what "
+                       "it computes and counts as a shortcut here")
+    return reasons
+
+
+def _judge_on_their_own(g: Grading):
+    """Exercises lose nothing to another exercise that was forged or took a shortcut.
+
+    Every exercise found tampered or using a shortcut that has a trusted reference is
+    replaced by it, and the other exercises that failed, were flagged or reached a shortcut
+    are checked again (their results and evidence from this second run replace the first).
+    """
+    present = g.present
+    broken = {name for name in present if name in g.tampered or _shortcuts(g, name)}
+    references = hidden.references(g.release.name)
+    standing_in = {name: references[name] for name in sorted(broken) if name in references}
+    if not standing_in:
         return
+    failed = {c.exercise for c in g.checks if not c.passed}
+    again = [name for name in present if name not in standing_in
+             and (name in failed or name in broken)]
+    if not again:
+        return
+    for name in again:
+        g.student.evidence.pop(name, None)
     with contextlib.ExitStack() as stack:
         for name, reference in standing_in.items():
             stack.enter_context(g.student.stub(name, reference))
-        again = run_checks(g.release.name, g.student, exercises=sorted(failed)) if failed else []
-        cleared = set(flagged) - set(_tampered(g, flagged))
-    g.checks = [c for c in g.checks if c.exercise not in failed] + again
-    for name in cleared:
-        del g.tampered[name]
+        checks = run_checks(g.release.name, g.student, exercises=again)
+        still = _tampered(g, [name for name in again if name in g.tampered])
+    g.checks = [c for c in g.checks if c.exercise not in again] + checks
+    for name in again:
+        g.tampered.pop(name, None)
+    g.tampered.update(still)
+    g.evidence = _evidence(g)
 
 
 def _evidence(g: Grading) -> dict[str, set]:
@@ -268,7 +291,7 @@ def failure_messages(failing: list[CheckResult]) -> list[str]:
     return shown
 
 
-def _exercise_row(g: Grading, exercise, forbidden: list[str]) -> Row:
+def _exercise_row(g: Grading, exercise) -> Row:
     name = exercise.name
     row = Row(g.student_id, g.release.name, name, 0.0, exercise.points, "failed", "")
     messages = list(g.program.notes.get(name, []))
@@ -281,7 +304,7 @@ def _exercise_row(g: Grading, exercise, forbidden: list[str]) -> Row:
 
     checks = [c for c in g.checks if c.exercise == name]
     answer = g.cells.get(name, {})
-    used = hidden.shortcuts_used(forbidden, g.evidence.get(name, set())) if forbidden else []
+    used = _shortcuts(g, name)
     row.score = sum(c.points for c in checks if c.passed)
     failing = [c for c in checks if not c.passed]
     if answer.get("status") not in (None, "ok"):
@@ -305,8 +328,7 @@ def _exercise_row(g: Grading, exercise, forbidden: list[str]) -> Row:
         row.status = "error"
     if used:
         row.score, row.status = 0.0, "failed"
-        messages.insert(0, f"`{name}` {' and '.join(used)}, which this exercise asks you to do "
-                           "yourself; no points until it does not")
+        messages.insert(0, "; ".join(used) + "; no points until it does not")
     if name in g.tampered:
         row.score, row.status = 0.0, "tampered"
         messages.insert(0, "no points, flagged for the instructor: this notebook's own checks "

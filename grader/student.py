@@ -53,9 +53,18 @@ def seed_all(seed: int):
 
 
 class Student:
-    """Common surface of both proxies; subclasses implement ``_invoke``."""
+    """Common surface of both proxies; subclasses implement ``_invoke``.
+
+    ``evidence`` (per student name, what its calls reached) and ``imports`` (per cell, the
+    forbidden libraries it imported) stay empty where nothing is traced (``LocalStudent``).
+    """
 
     timeout: float = 10.0
+    evidence: dict
+    imports: dict
+
+    def close(self):
+        pass
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -154,8 +163,9 @@ class LocalStudent(Student):
     """Runs checks against objects in a namespace, converting values as the wire does."""
 
     def __init__(self, namespace: dict):
+        self.evidence, self.imports = {}, {}
         self._ns = namespace
-        self._saved = {}
+        self._saved: dict[str, list] = {}
 
     def _copy(self, value, origin=""):
         return roundtrip(value, handle_of=lambda v: {"__handle__": 0, "object": v},
@@ -216,7 +226,7 @@ class LocalStudent(Student):
         pass  # same process: already seeded
 
     def _stub(self, name, reference):
-        self._saved[name] = self._ns.get(name)
+        self._saved.setdefault(name, []).append(self._ns.get(name))
 
         def stubbed(*args, **kwargs):
             args, kwargs = bounded_callback_args(self._copy_in((list(args), dict(kwargs))))
@@ -225,7 +235,7 @@ class LocalStudent(Student):
         self._ns[name] = stubbed
 
     def _unstub(self, name):
-        original = self._saved.pop(name)
+        original = self._saved[name].pop()
         if original is None:
             self._ns.pop(name, None)
         else:
@@ -255,7 +265,7 @@ class RemoteStudent(Student):
         self.restarts = 0
         self.exec_result = None
         self.hung: dict[str, tuple[str, str]] = {}  # cells skipped on restart, and why
-        self.stubs: dict = {}
+        self.stubs: dict[str, list] = {}
         self.session = None
         self._start()
 
@@ -277,6 +287,9 @@ class RemoteStudent(Student):
         if self.exec_result is None:
             results, names = outcome
             self.exec_result = {"cells": results, "names": names if isinstance(names, list) else []}
+        for name, stack in self.stubs.items():  # stubs active when the old child was lost
+            for _ in stack:
+                self._request({"op": "stub", "name": name}, [], 10)
 
     def _run_cells(self):
         """(cell results, defined names), or None when a cell hung or crashed (restart)."""
@@ -390,11 +403,15 @@ class RemoteStudent(Student):
         self._simple({"op": "seed", "seed": seed})
 
     def _stub(self, name, reference):
-        self.stubs[name] = reference
+        self.stubs.setdefault(name, []).append(reference)  # nested stubs: the innermost answers
         self._simple({"op": "stub", "name": name})
 
     def _unstub(self, name):
-        self.stubs.pop(name, None)
+        stack = self.stubs.get(name)
+        if stack:
+            stack.pop()
+        if not stack:
+            self.stubs.pop(name, None)
         if self.session.alive:
             self._simple({"op": "unstub", "name": name})
 
@@ -409,7 +426,7 @@ class RemoteStudent(Student):
                 raise WireError("bad callback")
             bounded_callback_args((args, kwargs))
             with time_limit(CALLBACK_SECONDS):
-                result = self.stubs[name](*args, **kwargs)
+                result = self.stubs[name][-1](*args, **kwargs)
             enc = Encoder()
             return {"op": "callback_result", "value": enc.encode(result)}, enc.blobs
         except Exception as e:

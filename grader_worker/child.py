@@ -53,7 +53,7 @@ class Child:
         self.handles: dict[int, object] = {}
         self.cell_names: dict[str, str] = {}
         self.tracer = Tracer()
-        self.stubs: dict[str, object] = {}
+        self.stubs: dict[str, list] = {}  # name -> what each (nested) stub replaced
         signal.signal(signal.SIGALRM, _on_alarm)
 
     # ---- protocol ----
@@ -211,7 +211,7 @@ class Child:
 
     def op_stub(self, header, blobs):
         name = header["name"]
-        self.stubs[name] = self.ns.get(name)
+        self.stubs.setdefault(name, []).append(self.ns.get(name))
         child = self
 
         def stubbed(*args, **kwargs):
@@ -230,7 +230,8 @@ class Child:
 
     def op_unstub(self, header, blobs):
         name = header["name"]
-        original = self.stubs.pop(name, None)
+        saved = self.stubs.get(name)
+        original = saved.pop() if saved else None
         if original is None:
             self.ns.pop(name, None)
         else:

@@ -92,8 +92,18 @@ class Tracer:
                 self._wrap(path)
         if any(path.startswith("torch.nn.modules.rnn.") for path in calls):
             self._wrap_rnn_base()
-        with self.call(True):  # the profiler's first start is slow and leaves a thread behind
+        self._prime()
+
+    def _prime(self):
+        """Start and stop the profiler once: its first start leaves a thread behind, which
+        must exist before a call is watched for threads it starts."""
+        try:
+            _prepare_profiler(_CONFIG, _ACTIVITIES)
+            _enable_profiler(_CONFIG, _ACTIVITIES)
             torch.zeros(1)
+            _disable_profiler()
+        except Exception:
+            pass
 
     def _wrap(self, path: str):
         module, _, attr = path.rpartition(".")
@@ -181,11 +191,12 @@ class Tracer:
         found = set()
         if _hidden_thread(before, _threads()):
             found.add("escape:thread")
-        if not _profiler_enabled():
-            return found | {"escape:profiler"}
         try:
-            events = _disable_profiler().events()
+            events = _disable_profiler().events() if _profiler_enabled() else None
         except Exception:
+            events = None
+        if events is None:  # switched off by the call; set it up again for the next one
+            self._prime()
             return found | {"escape:profiler"}
         names = {event.name() for event in events}
         if MARK not in names:

@@ -48,9 +48,9 @@ FUNCTION_OPS = {
     "torch.nn.utils.rnn.pad_packed_sequence": ("aten::_pad_packed_sequence",),
 }
 ESCAPE_TEXT = {
-    "thread": "ran work in another thread", "fork": "forked a process", "spawn": "started a program",
-    "ctypes": "used ctypes", "introspection": "searched the grader's memory (gc)",
-    "tracing": "changed Python's tracing hooks", "profiler": "switched off the grader's profiler",
+    "thread": "runs work in another thread", "fork": "forks a process", "spawn": "starts a program",
+    "ctypes": "uses ctypes", "introspection": "searches the grader's memory (gc)",
+    "tracing": "changes Python's tracing hooks", "profiler": "switches off the grader's profiler",
 }
 
 
@@ -145,9 +145,15 @@ def watch_list(apis) -> dict[str, list[str]]:
             "modules": sorted(e.partition(":")[2] for e in evidence if e.startswith("import:"))}
 
 
-def shortcuts_used(apis: list[str], evidence: set[str]) -> list[str]:
-    """What ``evidence`` shows: "uses <api>" for each forbidden api reached, and any way of
-    hiding work from the tracer (which counts as using them)."""
-    used = [f"uses {api}" for api in apis if evidence_of(api) & evidence]
-    used += [ESCAPE_TEXT.get(e.partition(":")[2], e) for e in sorted(evidence) if e.startswith("escape:")]
-    return used
+def shortcuts_used(apis: list[str], evidence: set[str]) -> tuple[list[str], list[str]]:
+    """What ``evidence`` shows: the forbidden ``apis`` reached (the most specific name for
+    each op), and each way of hiding work from the tracer (which counts as a shortcut: what
+    it hid cannot be told apart from one)."""
+    used, explained = [], set()
+    for api in sorted(apis, key=lambda a: len(evidence_of(a))):
+        reached = evidence_of(api) & evidence
+        if reached and not reached <= explained:
+            used.append(api)
+            explained |= reached
+    hidden_work = [ESCAPE_TEXT.get(e.partition(":")[2], e) for e in sorted(evidence) if e.startswith("escape:")]
+    return used, hidden_work
