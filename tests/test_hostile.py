@@ -68,10 +68,11 @@ def test_forged_comparisons_are_flagged_not_rewarded(hostile_run):
 
 
 def test_edited_locked_cells_are_restored(hostile_run):
-    """Editing the setup and check cells changes nothing: the released versions run."""
+    """Editing the setup and check cells changes nothing: the released versions run, and the
+    answer that forged torch.allclose is caught by them (tampered: no points)."""
     _, results, _ = hostile_run
     row = _row(results["edited-locked-cells"], "rnn_cell")
-    assert row.score == 1, "only the shape check can pass for an all-zero h_t"
+    assert row.score == 0 and row.status == "tampered"
     assert "edited a locked cell" in row.message
 
 
