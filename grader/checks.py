@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pytest
 import torch
 
+from grader_worker.wire import tensors_in
+
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -130,17 +132,10 @@ def expect_module(x, cls, what: str, inputs: tuple, **config) -> torch.nn.Module
     with torch.no_grad():
         ref_out = reference(*inputs)
     out = x(*inputs)
-    ref_tensors, tensors = list(_tensors(ref_out)), list(_tensors(out))
+    ref_tensors, tensors = list(tensors_in(ref_out)), list(tensors_in(out))
     if len(tensors) != len(ref_tensors):
         raise AssertionError(f"{what}: does not compute what a torch.nn.{cls.__name__} computes")
     for got, want in zip(tensors, ref_tensors):
         expect_close(got, want, f"{what}'s output (as a {cls.__name__} with its parameters)")
     return reference
 
-
-def _tensors(value):
-    if isinstance(value, torch.Tensor):
-        yield value
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _tensors(v)

@@ -28,7 +28,7 @@ from pathlib import Path
 from grader import hidden
 from grader.notebooks import BadNotebook, Program, Release, build_program, clean_text, read_submission
 from grader.runner import CheckResult, GraderFault, run_checks
-from grader.student import Handle, RemoteStudent, StudentError, StudentTimeout, WorkerLost
+from grader.student import RemoteStudent, StudentError, StudentTimeout, WorkerLost
 from grader_worker.wire import WireError
 
 STATUSES = ("passed", "failed", "error", "timeout", "missing", "tampered", "grader-fault")

@@ -16,7 +16,7 @@ import warnings
 from pathlib import Path
 
 from grader.student import StudentTimeout, WorkerLost
-from grader_worker.wire import MAX_BLOBS, MAX_HEADER, _PREFIX, WireError, parse_frame, read_exact, write_frame
+from grader_worker.wire import WireError, read_frame, write_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = {"memory_mb": 1024, "cpu_s": 300, "processes": 32, "output_mb": 8}
@@ -150,18 +150,11 @@ class Sandbox:
     def _send(self, header: dict, blobs=()):
         write_frame(self.proc.stdin.fileno(), header, list(blobs))
 
-    def _read_exact(self, n: int, deadline: float) -> bytes:
+    def _read_raw(self, deadline: float) -> tuple[dict, list[bytes]]:
         try:
-            return read_exact(self.proc.stdout.fileno(), n, deadline)
+            return read_frame(self.proc.stdout.fileno(), deadline)
         except EOFError:
             raise WorkerLost("the worker exited") from None
-
-    def _read_raw(self, deadline: float) -> tuple[dict, list[bytes]]:
-        prefix = self._read_exact(_PREFIX.size, deadline)
-        head_len, blob_len = _PREFIX.unpack(prefix)
-        if head_len > MAX_HEADER or blob_len > MAX_BLOBS:
-            raise WireError("frame too large")
-        return parse_frame(prefix + self._read_exact(head_len + blob_len, deadline))
 
     def _read_zygote(self, deadline: float) -> dict:
         header, _ = self._read_raw(deadline)

@@ -11,15 +11,13 @@ A ``Handle`` carries the trusted side's knowledge of where it came from (``origi
 student name whose call made it); its ``remote_type`` is only what the student's side says.
 """
 import contextlib
-import random
 import signal
 import threading
 from typing import NamedTuple
 
-import numpy as np
 import torch
 
-from grader_worker.wire import Decoder, Encoder, WireError, roundtrip, tensors_in
+from grader_worker.wire import Decoder, Encoder, WireError, roundtrip, seed_all, tensors_in
 
 # What a trusted reference standing in for a student function accepts from the student's
 # side: it computes on it, so its size (and with it time and memory) is bounded.
@@ -44,12 +42,6 @@ class GradResult(NamedTuple):
     output: object
     arg_grads: list
     param_grads: dict
-
-
-def seed_all(seed: int):
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 class Student:

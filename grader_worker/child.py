@@ -4,16 +4,14 @@ Everything here runs next to student code and is therefore untrusted: the truste
 checks types, shapes and values of whatever comes back, and decides every score itself.
 """
 import os
-import random
 import signal
 import sys
 import traceback
 
-import numpy as np
 import torch
 
 from grader_worker.tracer import Tracer
-from grader_worker.wire import Decoder, Encoder, WireError, read_frame, tensors_in, write_frame
+from grader_worker.wire import Decoder, Encoder, WireError, read_frame, seed_all, tensors_in, write_frame
 
 
 class CellTimeout(BaseException):
@@ -201,10 +199,7 @@ class Child:
         return {"arg_grads": arg_grads, "param_grads": param_grads}
 
     def op_seed(self, header, blobs):
-        seed = int(header["seed"])
-        random.seed(seed)
-        np.random.seed(seed)
-        torch.manual_seed(seed)
+        seed_all(int(header["seed"]))
         self.send({"op": "ok"})
 
     # ---- stubs: a student name answered by the trusted reference ----

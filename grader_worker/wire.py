@@ -68,13 +68,13 @@ def read_exact(fd: int, n: int, deadline: float | None = None) -> bytes:
     return b"".join(chunks)
 
 
-def read_raw_frame(fd: int) -> bytes:
+def read_raw_frame(fd: int, deadline: float | None = None) -> bytes:
     """One whole frame as bytes, checked for size only (what a relay forwards)."""
-    prefix = read_exact(fd, _PREFIX.size)
+    prefix = read_exact(fd, _PREFIX.size, deadline)
     head_len, blob_len = _PREFIX.unpack(prefix)
     if head_len > MAX_HEADER or blob_len > MAX_BLOBS:
         raise WireError(f"frame too large ({head_len} + {blob_len} bytes)")
-    return prefix + read_exact(fd, head_len + blob_len)
+    return prefix + read_exact(fd, head_len + blob_len, deadline)
 
 
 def parse_frame(raw: bytes) -> tuple[dict, list[bytes]]:
@@ -95,8 +95,16 @@ def parse_frame(raw: bytes) -> tuple[dict, list[bytes]]:
     return header, blobs
 
 
-def read_frame(fd: int) -> tuple[dict, list[bytes]]:
-    return parse_frame(read_raw_frame(fd))
+def read_frame(fd: int, deadline: float | None = None) -> tuple[dict, list[bytes]]:
+    return parse_frame(read_raw_frame(fd, deadline))
+
+
+def seed_all(seed: int) -> None:
+    """Seed every generator a check or a notebook draws from; the same on both sides."""
+    import random
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
 
 
 # ---- values ----

@@ -13,7 +13,7 @@ from torch import nn
 from grader import hidden
 from grader.classroom import fill_release, reference_answers
 from grader.grade import Grading, check, failure_messages, read, score
-from grader.notebooks import build_program, read_release
+from grader.notebooks import read_release
 from grader.runner import CheckResult, GraderFault, run_checks
 from grader.student import LocalStudent
 
@@ -140,3 +140,64 @@ def test_bincount_reference_is_not_fed_a_huge_id():
     results = run_checks("03_char_language_models", LocalStudent({"sample": sample}), exercises=["sample"])
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert results and not any(r.passed for r in results) and grown_mb < 300
+
+
+class RecordingGradebook:
+    """Stands in for nbgrader's gradebook (whose start-up runs alembic in a subprocess)."""
+    recorded: list = []
+
+    def __init__(self, db_url, releases):
+        RecordingGradebook.recorded = []
+
+    def record(self, result):
+        self.recorded.append(result.student_id)
+
+    def close(self):
+        pass
+
+
+def _class_of_one(tmp_path, monkeypatch):
+    from grader import autograde as ag
+    from grader.classroom import write_submission
+    monkeypatch.setattr(ag, "GradebookWriter", RecordingGradebook)
+    subs = tmp_path / "subs"
+    write_submission(subs, "s1", NB, fill_release(NB, reference_answers(NB)))
+    return subs
+
+
+def test_grader_faults_are_reported_not_saved_and_graded_again(tmp_path, monkeypatch, capsys):
+    from grader import autograde as ag
+    from grader.grade import FAULT_MESSAGE
+    graded = []
+
+    def faulty(lane, job, release):
+        graded.append(job["student_id"])
+        return ag.failed_result(job, release, "grader-fault", FAULT_MESSAGE, fault="the lane crashed")
+    monkeypatch.setattr(ag.Lane, "grade", faulty)
+    subs, out = _class_of_one(tmp_path, monkeypatch), tmp_path / "out"
+    [result] = ag.autograde(subs, out, jobs=1, notebooks=[NB], progress=lambda *a: None)
+    assert result.fault and "GRADER FAULT s1/" in capsys.readouterr().err
+    assert not (out / "results").exists() and not (out / "feedback").exists()
+    assert RecordingGradebook.recorded == []
+    assert {line.split(",")[5] for line in (out / "grades.csv").read_text().splitlines()[1:]} == {"grader-fault"}
+    ag.autograde(subs, out, jobs=1, notebooks=[NB], progress=lambda *a: None)
+    assert graded == ["s1", "s1"]
+
+
+def test_a_save_that_fails_becomes_that_submissions_rows(tmp_path, monkeypatch):
+    from grader import autograde as ag
+    from grader.grade import every_row_failed
+    real_render = ag.render
+
+    def render(result, nb):
+        if nb is not None:
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+        return real_render(result, nb)
+    monkeypatch.setattr(ag, "render", render)
+    monkeypatch.setattr(ag.Lane, "grade", lambda lane, job, release: every_row_failed(
+        release, job["student_id"], "x", "failed", "a wrong answer"))
+    subs, out = _class_of_one(tmp_path, monkeypatch), tmp_path / "out"
+    [result] = ag.autograde(subs, out, jobs=1, notebooks=[NB], progress=lambda *a: None)
+    assert {r.status for r in result.rows} == {"error"} and "could not save" in result.rows[0].message
+    assert (out / "results" / "s1" / f"{NB}.json").exists() and not result.fault
+    assert RecordingGradebook.recorded == ["s1"]  # only the rows saying why

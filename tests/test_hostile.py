@@ -184,10 +184,10 @@ def test_pipeline_attack_earns_nothing(pipeline_run, attack):
 
 def test_students_after_an_attack_get_their_own_grades(pipeline_run):
     _, results, solo = pipeline_run
-    followers = [s for s in results if s[3:] in ("honest", "wrong")]
+    followers = [s for s in results if s[4:] in ("honest", "wrong")]
     assert len(followers) >= 10
     for student in followers:
-        kind = student[3:]
+        kind = student[4:]
         assert [(r.exercise, r.score, r.status, r.message) for r in results[student].rows] == \
                [(r.exercise, r.score, r.status, r.message) for r in solo[kind].rows], student
 
