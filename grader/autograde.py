@@ -3,10 +3,16 @@
 Input: ``SUBMISSIONS/<student_id>/<NN_topic>.ipynb``. Every student gets a row for every
 exercise of every notebook being graded (the notebooks anyone submitted, or those named).
 
-Each finished submission is saved in this order: feedback page, gradebook, result file.
-The result file (with the submission's sha256) is written last and atomically, so a run
-that is killed and started again regrades exactly the submissions without one, and
-grades.csv, rebuilt from the result files, comes out the same as from one run.
+Each finished submission is saved (``save``) in this order: feedback page, gradebook,
+result file. The result file (with the submission's sha256) is written last and atomically,
+so a run that is killed and started again regrades exactly the submissions without one, and
+grades.csv, rebuilt from the result files, comes out the same as from one run. A save that
+fails (whatever the submission holds) is replaced by that submission's rows saying so.
+
+A grader fault (a lane that crashed, a hidden module that does not import, a check that
+broke on the trusted side) is the instructor's to see: a ``GRADER FAULT`` line on stderr
+and ``grader-fault`` rows in grades.csv, but no feedback page, gradebook entry or result
+file, so a resumed run grades that submission again.
 """
 import csv
 import json
@@ -20,9 +26,9 @@ import time
 from pathlib import Path
 
 from grader.feedback import render
-from grader.grade import Row, SubmissionResult, file_sha256
+from grader.grade import FAULT_MESSAGE, SubmissionResult, every_row_failed, file_sha256
 from grader.gradebook import GradebookWriter
-from grader.notebooks import RELEASE, BadNotebook, notebook_names, read_json_notebook, read_release
+from grader.notebooks import RELEASE, BadNotebook, clean_text, notebook_names, read_release, read_submission
 from grader.sandbox import check_isolation
 
 COLUMNS = ["student_id", "notebook", "exercise", "score", "max_score", "status", "message"]
@@ -49,11 +55,10 @@ def _atomic_write(path: Path, text: str):
     os.replace(tmp, path)
 
 
-def failed_result(job: dict, release, status: str, message: str) -> SubmissionResult:
+def failed_result(job: dict, release, status: str, message: str, fault: str = "") -> SubmissionResult:
     """Every row of one submission, when grading it could not finish."""
-    return SubmissionResult(job["student_id"], job["notebook"], file_sha256(Path(job["path"])), [
-        Row(job["student_id"], job["notebook"], e.name, 0.0, e.points, status, message)
-        for e in release.exercises])
+    return every_row_failed(release, job["student_id"], file_sha256(Path(job["path"])), status,
+                            message, fault=fault)
 
 
 class Lane:
@@ -95,10 +100,12 @@ class Lane:
         if line is not None:
             return SubmissionResult.from_json(json.loads(line))
         crashed = self.proc.poll() is not None
+        self.log.seek(0)
+        detail = self.log.read()[-300:].decode(errors="replace").strip().splitlines()
         self.kill()
         if crashed:
-            return failed_result(job, release, "error", "the grader's process stopped while grading "
-                                 "this notebook; please tell your instructor")
+            return failed_result(job, release, "grader-fault", FAULT_MESSAGE,
+                                 fault=f"the grading lane crashed: {detail[-1] if detail else ''}")
         return failed_result(job, release, "timeout",
                              f"grading this notebook took longer than {JOB_TIMEOUT:g} s and was stopped")
 
@@ -135,11 +142,13 @@ def autograde(submissions: Path, out: Path, *, jobs: int = 2, db_url: str | None
         for name in notebooks:
             path = submissions / student / f"{name}.ipynb"
             saved = out / "results" / student / f"{name}.json"
-            if saved.exists():
+            try:
                 result = SubmissionResult.from_json(json.loads(saved.read_text()))
-                if result.sha256 == file_sha256(path):
+                if result.sha256 == file_sha256(path) and not result.fault:
                     done[(student, name)] = result
                     continue
+            except (OSError, ValueError, KeyError, TypeError):
+                pass  # no result yet, or an unreadable one: grade again
             todo.put({"student_id": student, "notebook": name, "path": str(path.resolve())})
     total, resumed = todo.qsize(), len(done)
     if resumed:
@@ -159,8 +168,8 @@ def autograde(submissions: Path, out: Path, *, jobs: int = 2, db_url: str | None
                     result = lane.grade(job, release)
                 except Exception as e:  # a lane that cannot start: report it, keep the run going
                     lane.kill()
-                    result = failed_result(job, release, "error", f"the grader failed: {e}")
-                    print(f"grading {job['student_id']}/{job['notebook']} failed: {e}", file=sys.stderr)
+                    result = failed_result(job, release, "grader-fault", FAULT_MESSAGE,
+                                           fault=f"the grader failed: {e}")
                 finished.put(result)
         finally:
             lane.close()
@@ -172,7 +181,11 @@ def autograde(submissions: Path, out: Path, *, jobs: int = 2, db_url: str | None
     start = time.perf_counter()
     for count in range(1, total + 1):
         result = finished.get()
-        _save(out, submissions, result, gradebook)
+        if result.fault:
+            print(f"GRADER FAULT {clean_text(result.student_id)}/{result.notebook}: {result.fault} "
+                  "(not saved; a resumed run grades it again)", file=sys.stderr)
+        else:
+            result = save(out, submissions, result, gradebook, releases[result.notebook])
         done[(result.student_id, result.notebook)] = result
         progress(f"[{count}/{total}] {result.student_id}/{result.notebook}: "
                  f"{result.score:g}/{sum(r.max_score for r in result.rows):g}")
@@ -188,12 +201,35 @@ def autograde(submissions: Path, out: Path, *, jobs: int = 2, db_url: str | None
     return results
 
 
-def _save(out: Path, submissions: Path, result: SubmissionResult, gradebook: GradebookWriter):
+def save(out: Path, submissions: Path, result: SubmissionResult, gradebook: GradebookWriter,
+         release) -> SubmissionResult:
+    """Save one result; if that fails, save (and return) its rows saying why instead."""
     try:
-        nb = read_json_notebook(submissions / result.student_id / f"{result.notebook}.ipynb")
-    except BadNotebook:
-        nb = None
-    _atomic_write(out / "feedback" / result.student_id / f"{result.notebook}.html", render(result, nb))
+        _save(out, submissions, result, gradebook)
+        return result
+    except Exception as e:
+        message = clean_text(f"the grader could not save this notebook's result ({type(e).__name__}: "
+                             f"{e}); tell your instructor")
+        fallback = every_row_failed(release, result.student_id, result.sha256, "error", message)
+        try:
+            _save(out, None, fallback, gradebook)
+        except Exception as again:
+            fallback.fault = f"{message}; saving that failed too: {again}"
+            print(f"GRADER FAULT {clean_text(result.student_id)}/{result.notebook}: {fallback.fault}",
+                  file=sys.stderr)
+        return fallback
+
+
+def _save(out: Path, submissions: Path | None, result: SubmissionResult, gradebook: GradebookWriter):
+    nb = None
+    if submissions is not None:
+        try:
+            nb = read_submission(submissions / result.student_id / f"{result.notebook}.ipynb")
+        except BadNotebook:
+            pass
+    shown = SubmissionResult.from_json(result.to_json())
+    shown.student_id = clean_text(shown.student_id)
+    _atomic_write(out / "feedback" / result.student_id / f"{result.notebook}.html", render(shown, nb))
     gradebook.record(result)
     _atomic_write(out / "results" / result.student_id / f"{result.notebook}.json",
                   json.dumps(result.to_json(), indent=1))
@@ -201,7 +237,8 @@ def _save(out: Path, submissions: Path, result: SubmissionResult, gradebook: Gra
 
 def write_grades_csv(path: Path, results: list[SubmissionResult]):
     tmp = path.with_suffix(".csv.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
+    # a student folder whose name is not UTF-8 keeps its exact bytes
+    with open(tmp, "w", newline="", encoding="utf-8", errors="surrogateescape") as f:
         writer = csv.writer(f)
         writer.writerow(COLUMNS)
         for result in results:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import pytest
 import torch
 
+from grader_worker.wire import tensors_in
+
 DEFAULT_TIMEOUT = 10.0
 
 
@@ -98,3 +100,42 @@ def expect_equal(actual, expected, what: str, likely: dict | None = None):
     if len(shown) > 120:
         shown = shown[:117] + "..."
     raise AssertionError(f"{what}: expected {expected!r}, got {shown}")
+
+
+def expect_module(x, cls, what: str, inputs: tuple, **config) -> torch.nn.Module:
+    """``x`` must be a ``cls`` (say ``nn.RNN``) configured as ``config``.
+
+    Established on the trusted side, never from the type name the student's side reports:
+    each ``config`` attribute must read as expected, the state dict must have exactly the
+    keys and shapes of a real ``cls(**config)`` (more parameters change nothing here), and with that state loaded the real module
+    must compute what ``x`` computes on ``inputs``. Returns the real module.
+    """
+    for key, value in config.items():
+        try:
+            got = getattr(x, key)
+        except Exception:
+            raise AssertionError(f"{what}: expected a torch.nn.{cls.__name__}, got an object "
+                                 f"(called {type_name(x)}) without `{key}`") from None
+        expect_equal(got, value, f"{what}.{key}")
+    reference = cls(**config)
+    expected = reference.state_dict()
+    try:
+        state = x.state_dict()
+    except Exception:
+        state = None
+    if type(state) is not dict or not set(expected) <= set(state):
+        raise AssertionError(f"{what}: expected a torch.nn.{cls.__name__}, got an object "
+                             f"(called {type_name(x)}) without its parameters ({', '.join(expected)})")
+    for key, tensor in expected.items():
+        expect_shape(state[key], tensor.shape, f"{what}.{key}")
+    reference.load_state_dict({key: state[key] for key in expected})
+    with torch.no_grad():
+        ref_out = reference(*inputs)
+    out = x(*inputs)
+    ref_tensors, tensors = list(tensors_in(ref_out)), list(tensors_in(out))
+    if len(tensors) != len(ref_tensors):
+        raise AssertionError(f"{what}: does not compute what a torch.nn.{cls.__name__} computes")
+    for got, want in zip(tensors, ref_tensors):
+        expect_close(got, want, f"{what}'s output (as a {cls.__name__} with its parameters)")
+    return reference
+

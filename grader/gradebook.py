@@ -9,7 +9,7 @@ import warnings
 from nbgrader.api import Grade, Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
-from grader.notebooks import Release
+from grader.notebooks import Release, clean_text
 
 
 class GradebookWriter:
@@ -27,17 +27,17 @@ class GradebookWriter:
     def record(self, result) -> None:
         """Write one graded submission (a ``SubmissionResult``) as auto scores."""
         release = self.releases[result.notebook]
-        self.gb.update_or_create_student(result.student_id)
+        student = clean_text(result.student_id)  # a folder name that is not UTF-8 text
+        self.gb.update_or_create_student(student)
         try:
-            self.gb.find_submission_notebook(result.notebook, result.notebook, result.student_id)
+            self.gb.find_submission_notebook(result.notebook, result.notebook, student)
         except MissingEntry:
             with warnings.catch_warnings():  # nbgrader's own autoflush warnings, harmless here
                 warnings.simplefilter("ignore", SAWarning)
-                self.gb.update_or_create_submission(result.notebook, result.student_id)
+                self.gb.update_or_create_submission(result.notebook, student)
         scores = {row.exercise: row.score for row in result.rows}
         for exercise in release.exercises:
-            grade = self.gb.find_grade(exercise.test_id, result.notebook, result.notebook,
-                                       result.student_id)
+            grade = self.gb.find_grade(exercise.test_id, result.notebook, result.notebook, student)
             grade.auto_score = scores.get(exercise.name, 0.0)
             grade.needs_manual_grade = False
         self.gb.db.commit()
@@ -47,7 +47,8 @@ class GradebookWriter:
         out = {}
         for grade in self.gb.db.query(Grade).all():
             submitted = grade.notebook
-            out[(submitted.assignment.student_id, submitted.name, grade.name[len("test_"):])] = grade.auto_score
+            exercise = self.releases[submitted.name].exercise_of(grade.name)
+            out[(submitted.assignment.student_id, submitted.name, exercise)] = grade.auto_score
         return out
 
     def close(self):

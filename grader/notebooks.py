@@ -5,10 +5,11 @@ The release notebook is the truth for every cell a student may not change: locke
 locked cells a student deleted are put back. Answer cells are taken from the submission.
 Demo cells are skipped. Cells the student added run where the student put them.
 """
-import ast
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from grader.hidden import exercises as registry
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -41,6 +42,13 @@ class Release:
     def max_score(self) -> float:
         return sum(e.points for e in self.exercises)
 
+    def exercise_of(self, grade_id: str) -> str | None:
+        """The exercise an answer or test cell belongs to."""
+        for e in self.exercises:
+            if grade_id in (e.name, e.test_id):
+                return e.name
+        return None
+
 
 @dataclass
 class Program:
@@ -53,9 +61,14 @@ class Program:
 
 
 def nbgrader_meta(cell: dict) -> dict:
-    meta = cell.get("metadata")
+    """A cell's nbgrader metadata; a ``grade_id`` that is not a string is no grade_id."""
+    meta = cell.get("metadata") if isinstance(cell, dict) else None
     meta = meta.get("nbgrader") if isinstance(meta, dict) else None
-    return meta if isinstance(meta, dict) else {}
+    if not isinstance(meta, dict):
+        return {}
+    if "grade_id" in meta and not isinstance(meta["grade_id"], str):
+        meta = {k: v for k, v in meta.items() if k != "grade_id"}
+    return meta
 
 
 def tags(cell: dict) -> list:
@@ -75,6 +88,39 @@ def notebook_names() -> list[str]:
     return sorted(p.stem for p in SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
 
 
+def clean_text(text: str) -> str:
+    """``text`` with every lone surrogate replaced: any string from a submission (a markdown
+    cell, an exception message, a file name) can then be written as UTF-8 anywhere."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def sanitize(value):
+    """A copy of parsed JSON with every string cleaned (iterative: depth costs no stack)."""
+    root = [value]
+    stack = [(root, 0)]
+    while stack:
+        container, key = stack.pop()
+        item = container[key]
+        if isinstance(item, str):
+            container[key] = clean_text(item)
+        elif isinstance(item, list):
+            item = container[key] = list(item)
+            stack.extend((item, i) for i in range(len(item)))
+        elif isinstance(item, dict):
+            item = container[key] = {clean_text(k): v for k, v in item.items()}
+            stack.extend((item, k) for k in item)
+    return root[0]
+
+
+def read_submission(path: Path) -> dict:
+    """A submitted notebook, parsed (see ``read_json_notebook``) and with every string clean."""
+    return sanitize(read_json_notebook(path))
+
+
 def read_json_notebook(path: Path) -> dict:
     """Parse a notebook file defensively: any failure is a ``BadNotebook`` with a plain message."""
     try:
@@ -89,21 +135,30 @@ def read_json_notebook(path: Path) -> dict:
     except UnicodeDecodeError:
         raise BadNotebook("the notebook file is not UTF-8 text: is it really a .ipynb?") from None
     except ValueError as e:
-        raise BadNotebook(f"the notebook file is not valid JSON ({e}); it may have been damaged "
-                          "or edited by hand: restore it from a checkpoint or re-download") from None
+        raise BadNotebook(f"the notebook file is not valid JSON ({clean_text(str(e))}); it may have "
+                          "been damaged or edited by hand: restore it from a checkpoint or "
+                          "re-download") from None
+    except RecursionError:
+        raise BadNotebook("the notebook file is JSON nested far deeper than any notebook: it may "
+                          "have been damaged; restore it from a checkpoint or re-download") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise BadNotebook("the file is JSON but not a Jupyter notebook (no list of cells)")
     return nb
 
 
 def read_release(name: str, release_dir: Path = RELEASE) -> Release:
+    """The release notebook and its exercises: each answer cell with hidden checks, paired
+    with the graded cell after it; points from the hidden checks (``grader.hidden``)."""
     nb = read_json_notebook(release_dir / f"{name}.ipynb")
-    exercises = []
+    known = registry()
+    exercises, answer = [], None
     for cell in nb["cells"]:
         meta = nbgrader_meta(cell)
-        if meta.get("grade") and meta.get("grade_id", "").startswith("test_"):
-            exercises.append(Exercise(meta["grade_id"][len("test_"):], float(meta.get("points", 0)),
-                                      meta["grade_id"]))
+        if meta.get("solution") and meta.get("grade_id") in known:
+            answer = meta["grade_id"]
+        elif meta.get("grade") and answer is not None:
+            exercises.append(Exercise(answer, known[answer].points, meta["grade_id"]))
+            answer = None
     return Release(name, nb["cells"], exercises)
 
 
@@ -153,7 +208,7 @@ def build_program(release: Release, submission: dict) -> Program:
                     and _kind(release.cells[index]) != "answer":
                 if _kind(release.cells[index]) in ("test", "locked"):
                     gid = nbgrader_meta(release.cells[index])["grade_id"]
-                    _note(program, gid, "this locked cell was missing from your notebook and was put back")
+                    _note(release, program, gid, "this locked cell was missing from your notebook and was put back")
                 emit_release(index)
 
     added = 0
@@ -166,7 +221,7 @@ def build_program(release: Release, submission: dict) -> Program:
             index = by_cell_id[cell["id"]]
         if index is not None and index in emitted:
             if gid in exercises:
-                _note(program, gid, "your notebook has this answer cell twice; the first one was graded")
+                _note(release, program, gid, "your notebook has this answer cell twice; the first one was graded")
             continue
         if index is None:
             if "demo" not in tags(cell):
@@ -185,7 +240,7 @@ def build_program(release: Release, submission: dict) -> Program:
                                   "source": source_of(cell), "timeout": ANSWER_TIMEOUT})
         else:
             if kind in ("test", "locked") and source_of(cell) != source_of(release_cell):
-                _note(program, nbgrader_meta(release_cell)["grade_id"],
+                _note(release, program, nbgrader_meta(release_cell)["grade_id"],
                       "you edited a locked cell; the released version was used")
             emit_release(index)
     catch_up(len(release.cells))
@@ -195,30 +250,10 @@ def build_program(release: Release, submission: dict) -> Program:
     return program
 
 
-def _note(program: Program, grade_id: str, text: str):
+def _note(release: Release, program: Program, grade_id: str, text: str):
     """A note about a test or answer cell goes to its exercise; any other to the notebook."""
-    if grade_id.startswith("test_"):
-        program.notes.setdefault(grade_id[len("test_"):], []).append(text)
-    elif grade_id in program.answers or grade_id in program.missing:
-        program.notes.setdefault(grade_id, []).append(text)
+    exercise = release.exercise_of(grade_id)
+    if exercise is not None:
+        program.notes.setdefault(exercise, []).append(text)
     else:
         program.general.append(text)
-
-
-def mentions(source: str, api: str) -> bool:
-    """Whether an answer cell's code names a forbidden API (comments and strings aside)."""
-    last = api.rpartition(".")[2]
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return False
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr == last:
-            return True
-        # a bare lower-case name is the student's own function (lstm_forward calling
-        # lstm_cell); a bare class name (LSTMCell) can only be PyTorch's
-        if isinstance(node, ast.Name) and node.id == last and last[0].isupper():
-            return True
-        if isinstance(node, ast.alias) and node.name.rpartition(".")[2] == last:
-            return True
-    return False

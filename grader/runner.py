@@ -5,17 +5,22 @@ the check's docstring and its assertion message, never the check's code (asserti
 rewriting is off, tracebacks are dropped).
 """
 import contextlib
-import importlib
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
+from grader import hidden
 from grader.student import StudentError, StudentTimeout, WorkerLost
 from grader_worker.wire import WireError
 
-HIDDEN = Path(__file__).resolve().parent / "hidden"
+# What a wrong result makes check code raise (unpacking a tensor, indexing a number): the
+# student's. Anything else raised by a check is the grader's own failure.
+RESULT_ERRORS = (TypeError, ValueError, IndexError, KeyError, AttributeError, RuntimeError)
+
+
+class GraderFault(Exception):
+    """The grader could not grade (a hidden module that does not import, a broken check)."""
 
 
 @dataclass
@@ -23,24 +28,12 @@ class CheckResult:
     exercise: str
     name: str
     points: float
-    status: str  # passed | failed | error | timeout
+    status: str  # passed | failed | error | timeout | grader-fault
     message: str = ""
 
     @property
     def passed(self) -> bool:
         return self.status == "passed"
-
-
-def hidden_module_path(notebook: str) -> Path:
-    return HIDDEN / f"nb{notebook[:2]}.py"
-
-
-def hidden_module(notebook: str):
-    return importlib.import_module(f"grader.hidden.nb{notebook[:2]}")
-
-
-def forbidden_apis(notebook: str) -> dict[str, list[str]]:
-    return dict(getattr(hidden_module(notebook), "FORBIDDEN", {}))
 
 
 def describe_failure(exc: BaseException) -> tuple[str, str]:
@@ -55,7 +48,9 @@ def describe_failure(exc: BaseException) -> tuple[str, str]:
         return "error", str(exc)
     if isinstance(exc, WireError):
         return "error", f"your code returned something the grader cannot read ({exc})"
-    return "failed", f"your result could not be used ({type(exc).__name__}: {exc})"
+    if isinstance(exc, RESULT_ERRORS):
+        return "failed", f"your result could not be used ({type(exc).__name__}: {exc})"
+    return "grader-fault", f"{type(exc).__name__}: {exc}"
 
 
 class _Collector:
@@ -66,6 +61,11 @@ class _Collector:
         self.exercises = exercises
         self.results: list[CheckResult] = []
         self.timed_out: set[str] = set()
+        self.broken: list[str] = []
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.broken.append(str(report.longrepr).strip().splitlines()[-1:][0] if report.longrepr else "")
 
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "grader_check: a hidden check of one exercise")
@@ -110,10 +110,14 @@ class _Collector:
 def run_checks(notebook: str, student, exercises=None) -> list[CheckResult]:
     """Every hidden check of ``notebook`` (or of the named exercises) against ``student``."""
     collector = _Collector(student, set(exercises) if exercises is not None else None)
+    path = hidden.module_path(notebook)
     # no:unraisableexception: its gc.collect() at exit costs more than the checks themselves
-    args = [str(hidden_module_path(notebook)), "-q", "-p", "no:cacheprovider",
+    args = [str(path), "-q", "-p", "no:cacheprovider",
             "-p", "no:unraisableexception", "-p", "no:threadexception",
-            "--assert=plain", "-o", "addopts=", "-W", "ignore", "--rootdir", str(HIDDEN)]
+            "--assert=plain", "-o", "addopts=", "-W", "ignore", "--rootdir", str(hidden.HIDDEN)]
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         pytest.main(args, plugins=[collector])
+    if collector.broken or not path.exists():
+        raise GraderFault(f"the hidden checks of {notebook} could not be loaded: "
+                          f"{'; '.join(collector.broken) or 'no module'}")
     return collector.results

@@ -2,8 +2,8 @@
 
 One ``Sandbox`` is a bubblewrap container (no network, read-only Python environment, a
 private tmpfs, nothing of ``grader/``, ``solutions/`` or the gradebook) running the zygote.
-A ``Session`` is one submission's child inside it; ``RemoteStudent`` is the ``student``
-fixture over a session. Every read from the worker has a deadline, and every value from it
+A ``Session`` is one submission's child inside it (``grader.student.RemoteStudent`` is the
+``student`` fixture over a session). Every read from the worker has a deadline, and every value from it
 is decoded by ``grader_worker.wire`` (data only, no pickle).
 """
 import os
@@ -15,9 +15,8 @@ import time
 import warnings
 from pathlib import Path
 
-from grader.student import GradResult, Handle, Student, StudentError, StudentTimeout, WorkerLost
-from grader_worker.wire import (MAX_BLOBS, MAX_HEADER, _PREFIX, Decoder, Encoder, WireError,
-                                parse_frame, read_exact, write_frame)
+from grader.student import StudentTimeout, WorkerLost
+from grader_worker.wire import WireError, read_frame, write_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = {"memory_mb": 1024, "cpu_s": 300, "processes": 32, "output_mb": 8}
@@ -151,18 +150,11 @@ class Sandbox:
     def _send(self, header: dict, blobs=()):
         write_frame(self.proc.stdin.fileno(), header, list(blobs))
 
-    def _read_exact(self, n: int, deadline: float) -> bytes:
+    def _read_raw(self, deadline: float) -> tuple[dict, list[bytes]]:
         try:
-            return read_exact(self.proc.stdout.fileno(), n, deadline)
+            return read_frame(self.proc.stdout.fileno(), deadline)
         except EOFError:
             raise WorkerLost("the worker exited") from None
-
-    def _read_raw(self, deadline: float) -> tuple[dict, list[bytes]]:
-        prefix = self._read_exact(_PREFIX.size, deadline)
-        head_len, blob_len = _PREFIX.unpack(prefix)
-        if head_len > MAX_HEADER or blob_len > MAX_BLOBS:
-            raise WireError("frame too large")
-        return parse_frame(prefix + self._read_exact(head_len + blob_len, deadline))
 
     def _read_zygote(self, deadline: float) -> dict:
         header, _ = self._read_raw(deadline)
@@ -244,175 +236,3 @@ def _exit_reason(zyg: dict) -> str:
                 signal.SIGXCPU: "stopped: CPU time limit", signal.SIGSEGV: "crashed (segfault)"}
         return f"your code's process was {name.get(-code, f'ended by signal {-code}')}"
     return f"your code's process exited (exit code {code}): do not call exit() or os._exit()"
-
-
-class RemoteStudent(Student):
-    """The ``student`` fixture over a sandboxed child. Restarts the child after a timeout."""
-
-    MAX_RESTARTS = 8
-
-    def __init__(self, sandbox: Sandbox, cells: list[dict], forbidden: list[str]):
-        self.sandbox = sandbox
-        self.cells = cells
-        self.forbidden = forbidden
-        self.generation = 0
-        self.restarts = 0
-        self.exec_result = None
-        self.hung: dict[str, tuple[str, str]] = {}  # cells skipped on restart, and why
-        self.stubs: dict = {}
-        self.session = None
-        self._start()
-
-    def _start(self):
-        """A fresh child with the notebook run in it, one cell per request.
-
-        A cell that outlives its limit (even one that swallows the alarm) or kills its process
-        is recorded, and the notebook is run again in a new child without it.
-        """
-        while True:
-            self.generation += 1
-            self.session = self.sandbox.session()
-            self.session.on_callback = self._callback
-            if self.forbidden:
-                self._request({"op": "forbid", "apis": self.forbidden}, [], 10)
-            outcome = self._run_cells()
-            if outcome is not None:
-                break
-        if self.exec_result is None:
-            results, names = outcome
-            self.exec_result = {"cells": results, "names": names if isinstance(names, list) else []}
-
-    def _run_cells(self):
-        """(cell results, defined names), or None when a cell hung or crashed (restart)."""
-        results, names = [], []
-        for cell in self.cells:
-            key, limit = cell["key"], cell["timeout"]
-            if key in self.hung:
-                status, error = self.hung[key]
-                results.append({"key": key, "status": status, "error": error})
-                continue
-            try:
-                reply, _ = self._request({"op": "exec", "cells": [cell]}, [], limit)
-            except StudentTimeout:
-                self.hung[key] = ("timeout", f"the cell ran longer than {limit:g} s")
-                return None
-            except WorkerLost as e:
-                self.hung[key] = ("error", str(e))
-                return None
-            done = reply.get("cells") if isinstance(reply.get("cells"), list) else []
-            if any(isinstance(e, dict) and e.get("status") == "timeout" for e in done):
-                # restart even though the cell gave up: it may have left processes spinning
-                self.hung[key] = ("timeout", f"the cell ran longer than {limit:g} s")
-                self.session.end()
-                return None
-            results += done
-            names = reply.get("names", names)
-        return results, names
-
-    def _request(self, header, blobs, timeout):
-        return self.session.request(header, blobs, timeout)
-
-    def _ensure(self):
-        if self.session.alive:
-            return
-        if self.restarts >= self.MAX_RESTARTS:
-            raise WorkerLost("too many timeouts or crashes; later checks were not run")
-        self.restarts += 1
-        self._start()
-
-    def close(self):
-        if self.session is not None:
-            self.session.end()
-
-    # ---- calls ----
-
-    def _encode_handle(self, value):
-        if isinstance(value, Handle) and value._student is self and "handle" in value._ref:
-            return {"__handle__": value._ref["handle"]}
-        if isinstance(value, Handle) and value._student is self:
-            raise StudentError("a check passed a student function as an argument")
-        raise WireError(f"cannot send a {type(value).__name__}")
-
-    def _decode_handle(self, value):
-        kind = value.get("type")
-        return Handle(self, {"handle": value["__handle__"], "gen": self.generation},
-                      kind[:80] if isinstance(kind, str) else "object")
-
-    def _invoke(self, ref, args=(), kwargs=None, get=False, grad=False, upstream=None):
-        self._ensure()
-        if ref.get("gen", self.generation) != self.generation:
-            raise StudentError("an object made before your code was restarted is gone")
-        enc = Encoder(handle_of=self._encode_handle)
-        header = {"op": "call", "timeout": self.timeout,
-                  "args": enc.encode(list(args)), "kwargs": enc.encode(dict(kwargs or {}))}
-        header.update({k: v for k, v in ref.items() if k in ("name", "handle", "attr")})
-        if get:
-            header["get"] = True
-        if grad:
-            header["grad"] = True
-            if upstream is not None:
-                ups = list(upstream) if isinstance(upstream, (list, tuple)) else [upstream]
-                header["upstream"] = enc.encode(ups)
-        reply, blobs = self._request(header, enc.blobs, self.timeout)
-        op = reply.get("op")
-        if op == "timeout":
-            self.session.end()
-            raise StudentTimeout(f"your code ran longer than {self.timeout:g} s")
-        if op == "raised":
-            raise StudentError(str(reply.get("message", "error"))[:600])
-        if op != "result":
-            raise WorkerLost("unexpected reply from the worker")
-        dec = Decoder(blobs, make_handle=self._decode_handle)
-        value = dec.decode(reply.get("value"))
-        if not grad:
-            return value
-        arg_grads = dec.decode(reply.get("arg_grads"))
-        param_grads = dec.decode(reply.get("param_grads"))
-        if type(arg_grads) is not list or type(param_grads) is not dict:
-            raise WorkerLost("malformed gradients from the worker")
-        return GradResult(value, arg_grads, param_grads)
-
-    def has(self, name: str) -> bool:
-        self._ensure()
-        return name in (self.exec_result or {}).get("names", [])
-
-    def _simple(self, header):
-        self._ensure()
-        reply, _ = self._request(header, [], 10)
-        if reply.get("op") not in ("ok", "hits"):
-            raise WorkerLost("unexpected reply from the worker")
-        return reply
-
-    def _seed_worker(self, seed):
-        self._simple({"op": "seed", "seed": seed})
-
-    def _stub(self, name, reference):
-        self.stubs[name] = reference
-        self._simple({"op": "stub", "name": name})
-
-    def _unstub(self, name):
-        self.stubs.pop(name, None)
-        if self.session.alive:
-            self._simple({"op": "unstub", "name": name})
-
-    def forbidden_hits(self) -> dict:
-        """Which forbidden APIs each student entry point used (as seen by tripwires)."""
-        if not self.session.alive:
-            return {}
-        hits = self._simple({"op": "hits"}).get("hits", {})
-        return hits if isinstance(hits, dict) else {}
-
-    def _callback(self, reply, blobs):
-        """Run the trusted reference for a stubbed name; return the frame to send back."""
-        name = reply.get("name")
-        try:
-            dec = Decoder(blobs, make_handle=self._decode_handle)
-            args = dec.decode(reply.get("args"))
-            kwargs = dec.decode(reply.get("kwargs"))
-            if name not in self.stubs or type(args) is not list or type(kwargs) is not dict:
-                raise WireError("bad callback")
-            result = self.stubs[name](*args, **kwargs)
-            enc = Encoder()
-            return {"op": "callback_result", "value": enc.encode(result)}, enc.blobs
-        except Exception as e:
-            return {"op": "callback_error", "message": f"{type(e).__name__}: {e}"[:300]}, []

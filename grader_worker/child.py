@@ -4,19 +4,14 @@ Everything here runs next to student code and is therefore untrusted: the truste
 checks types, shapes and values of whatever comes back, and decides every score itself.
 """
 import os
-import random
 import signal
 import sys
 import traceback
-import types
-from itertools import islice
 
-import numpy as np
 import torch
 
-from grader_worker.wire import Decoder, Encoder, WireError, read_frame, tensors_in, write_frame
-
-MAX_GENERATOR_ITEMS = 10_000
+from grader_worker.tracer import Tracer
+from grader_worker.wire import Decoder, Encoder, WireError, read_frame, seed_all, tensors_in, write_frame
 
 
 class CellTimeout(BaseException):
@@ -54,11 +49,9 @@ class Child:
         self.ns: dict = {"__name__": "__main__", "get_ipython": lambda: self.shell,
                          "display": lambda *a, **k: None}
         self.handles: dict[int, object] = {}
-        self.origins: dict[int, str] = {}
         self.cell_names: dict[str, str] = {}
-        self.current_target = None
-        self.hits: dict[str, set] = {}
-        self.stubs: dict[str, object] = {}
+        self.tracer = Tracer()
+        self.stubs: dict[str, list] = {}  # name -> what each (nested) stub replaced
         signal.signal(signal.SIGALRM, _on_alarm)
 
     # ---- protocol ----
@@ -95,17 +88,18 @@ class Child:
             status, error = self._run_cell(key, cell["source"], float(cell.get("timeout", 30)))
             results.append({"key": key, "status": status, "error": error})
         names = sorted(k for k, v in self.ns.items() if not k.startswith("_") and callable(v))
-        self.send({"op": "exec_done", "cells": results, "names": names})
+        self.send({"op": "exec_done", "cells": results, "names": names,
+                   "imports": {k: sorted(v) for k, v in self.tracer.imports.items()}})
 
     def _run_cell(self, key: str, source: str, timeout: float):
-        self.current_target = None
         try:
             code = compile(_to_python(source), f"<cell {key}>", "exec", dont_inherit=True)
         except SyntaxError as e:
             return "error", f"SyntaxError: {e.msg} (line {e.lineno})"
         signal.setitimer(signal.ITIMER_REAL, timeout)
         try:
-            exec(code, self.ns)
+            with self.tracer.cell(key):
+                exec(code, self.ns)
             return "ok", ""
         except CellTimeout:
             return "timeout", f"the cell ran longer than {timeout:g} s"
@@ -121,7 +115,12 @@ class Child:
             if frame.filename in self.cell_names:
                 where = f" (line {frame.lineno} of your `{self.cell_names[frame.filename]}` cell)"
                 break
-        message = str(exc)
+        try:
+            message = str(exc)
+        except BaseException:
+            message = "(its message could not be printed)"
+        if type(message) is not str:
+            message = "(its message is not text)"
         if len(message) > 500:
             message = message[:497] + "..."
         return f"{type(exc).__name__}: {message}{where}" if message else f"{type(exc).__name__}{where}"
@@ -129,11 +128,8 @@ class Child:
     # ---- calls from the checks ----
 
     def _handle_of(self, value):
-        if isinstance(value, types.GeneratorType):
-            return Encoder(handle_of=self._handle_of).encode(list(islice(value, MAX_GENERATOR_ITEMS)))
         hid = len(self.handles) + 1
         self.handles[hid] = value
-        self.origins[hid] = self.current_target or ""
         return {"__handle__": hid, "type": type(value).__name__}
 
     def _resolve_handle(self, value):
@@ -147,11 +143,11 @@ class Child:
             hid = header["handle"]
             if hid not in self.handles:
                 raise NameError("the object this check was using no longer exists")
-            return self.handles[hid], self.origins.get(hid, "")
+            return self.handles[hid]
         name = header["name"]
         if name not in self.ns:
             raise NameError(f"`{name}` is not defined: did its cell run without error?")
-        return self.ns[name], name
+        return self.ns[name]
 
     def op_call(self, header, blobs):
         try:
@@ -159,34 +155,33 @@ class Child:
             args = dec.decode(header.get("args", {"__list__": []}))
             kwargs = dec.decode(header.get("kwargs", {"__dict__": []}))
             upstream = dec.decode(header["upstream"]) if "upstream" in header else None
-            target, origin = self._target(header)
+            target = self._target(header)
             if header.get("attr"):
                 target = getattr(target, header["attr"])
         except BaseException as e:
             self.send({"op": "raised", "type": type(e).__name__, "message": str(e)[:500], "where": ""})
             return
-        self.current_target = origin
         signal.setitimer(signal.ITIMER_REAL, float(header.get("timeout", 10)))
+        extra = {}
         try:
-            if header.get("get"):
-                result = target
-            else:
-                result = target(*args, **kwargs)
-            extra = {}
-            if header.get("grad"):
-                extra = self._backward(target, result, args, upstream)
+            with self.tracer.call(bool(header.get("trace"))):
+                if header.get("get"):
+                    result = target
+                else:
+                    result = target(*args, **kwargs)
+                if header.get("grad"):
+                    extra = self._backward(target, result, args, upstream)
         except CellTimeout:
             self.send({"op": "timeout"})
             return
         except BaseException as e:
             signal.setitimer(signal.ITIMER_REAL, 0)
             self.send({"op": "raised", "type": type(e).__name__, "message": self._describe(e),
-                       "where": ""})
+                       "where": "", "evidence": self.tracer.last})
             return
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            self.current_target = None
-        self.send({"op": "result"}, value=result, **extra)
+        self.send({"op": "result", "evidence": self.tracer.last}, value=result, **extra)
 
     def _backward(self, target, result, args, upstream):
         outputs = [t for t in tensors_in(result) if t.requires_grad]
@@ -204,17 +199,14 @@ class Child:
         return {"arg_grads": arg_grads, "param_grads": param_grads}
 
     def op_seed(self, header, blobs):
-        seed = int(header["seed"])
-        random.seed(seed)
-        np.random.seed(seed)
-        torch.manual_seed(seed)
+        seed_all(int(header["seed"]))
         self.send({"op": "ok"})
 
     # ---- stubs: a student name answered by the trusted reference ----
 
     def op_stub(self, header, blobs):
         name = header["name"]
-        self.stubs[name] = self.ns.get(name)
+        self.stubs.setdefault(name, []).append(self.ns.get(name))
         child = self
 
         def stubbed(*args, **kwargs):
@@ -233,7 +225,8 @@ class Child:
 
     def op_unstub(self, header, blobs):
         name = header["name"]
-        original = self.stubs.pop(name, None)
+        saved = self.stubs.get(name)
+        original = saved.pop() if saved else None
         if original is None:
             self.ns.pop(name, None)
         else:
@@ -243,50 +236,8 @@ class Child:
     # ---- forbidden shortcuts ----
 
     def op_forbid(self, header, blobs):
-        for path in header["apis"]:
-            self._tripwire(path)
+        self.tracer.watch(header.get("ops", []), header.get("calls", []), header.get("modules", []))
         self.send({"op": "ok"})
-
-    def op_hits(self, header, blobs):
-        self.send({"op": "hits", "hits": {k: sorted(v) for k, v in self.hits.items()}})
-
-    def _tripwire(self, path: str):
-        parent_path, _, attr = path.rpartition(".")
-        try:
-            parent = eval(parent_path, {"torch": torch})  # paths come from the trusted side
-            original = getattr(parent, attr)
-        except Exception:
-            return
-        child = self
-
-        def record():
-            if child.current_target:
-                child.hits.setdefault(child.current_target, set()).add(path)
-
-        if isinstance(original, type):
-            init = original.__init__
-
-            def wrapped_init(obj, *args, **kwargs):
-                record()
-                init(obj, *args, **kwargs)
-
-            original.__init__ = wrapped_init
-            forward = getattr(original, "forward", None)
-            if forward is not None:
-                def wrapped_forward(obj, *args, **kwargs):
-                    record()
-                    return forward(obj, *args, **kwargs)
-                original.forward = wrapped_forward
-            return
-
-        def wrapped(*args, **kwargs):
-            record()
-            return original(*args, **kwargs)
-
-        try:
-            setattr(parent, attr, wrapped)
-        except (AttributeError, TypeError):
-            pass
 
 
 def run(sock: int):

@@ -14,7 +14,9 @@ import os
 import select
 import struct
 import time
-from collections import OrderedDict
+import types
+from collections.abc import Iterator
+from itertools import islice
 
 import numpy as np
 import torch
@@ -23,6 +25,10 @@ MAX_HEADER = 8 << 20
 MAX_BLOBS = 512 << 20
 MAX_DEPTH = 32
 MAX_ITEMS = 200_000
+# A reader bounds what it accepts: the trusted side computes on what arrives, so one tensor
+# from the sandbox may not hold more than this many elements, nor a dimension past MAX_DIM.
+MAX_ELEMENTS = 1 << 24
+MAX_GENERATOR_ITEMS = 10_000
 _PREFIX = struct.Struct(">IQ")
 
 
@@ -62,13 +68,13 @@ def read_exact(fd: int, n: int, deadline: float | None = None) -> bytes:
     return b"".join(chunks)
 
 
-def read_raw_frame(fd: int) -> bytes:
+def read_raw_frame(fd: int, deadline: float | None = None) -> bytes:
     """One whole frame as bytes, checked for size only (what a relay forwards)."""
-    prefix = read_exact(fd, _PREFIX.size)
+    prefix = read_exact(fd, _PREFIX.size, deadline)
     head_len, blob_len = _PREFIX.unpack(prefix)
     if head_len > MAX_HEADER or blob_len > MAX_BLOBS:
         raise WireError(f"frame too large ({head_len} + {blob_len} bytes)")
-    return prefix + read_exact(fd, head_len + blob_len)
+    return prefix + read_exact(fd, head_len + blob_len, deadline)
 
 
 def parse_frame(raw: bytes) -> tuple[dict, list[bytes]]:
@@ -89,14 +95,24 @@ def parse_frame(raw: bytes) -> tuple[dict, list[bytes]]:
     return header, blobs
 
 
-def read_frame(fd: int) -> tuple[dict, list[bytes]]:
-    return parse_frame(read_raw_frame(fd))
+def read_frame(fd: int, deadline: float | None = None) -> tuple[dict, list[bytes]]:
+    return parse_frame(read_raw_frame(fd, deadline))
+
+
+def seed_all(seed: int) -> None:
+    """Seed every generator a check or a notebook draws from; the same on both sides."""
+    import random
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
 
 
 # ---- values ----
 
 def tensor_to_npy(t: torch.Tensor) -> bytes:
-    t = t.detach().cpu()
+    t = torch.Tensor.detach(t).cpu()
+    if type(t) is not torch.Tensor:  # a subclass: its data, as a plain tensor
+        t = t.as_subclass(torch.Tensor)
     if t.dtype in (torch.bfloat16, torch.float16):
         t = t.float()
     if t.is_complex() or t.layout != torch.strided:
@@ -113,11 +129,19 @@ def npy_to_tensor(data: bytes) -> torch.Tensor:
         raise WireError(f"malformed array: {e}") from None
     if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
         raise WireError("arrays must be numeric")
+    if arr.size > MAX_ELEMENTS or any(n > MAX_ELEMENTS for n in arr.shape):
+        raise WireError(f"a tensor of shape {tuple(arr.shape)} is too large to check")
     return torch.from_numpy(np.array(arr, copy=True))
 
 
 class Encoder:
-    """Turns a value into JSON-able structure plus blobs; ``handle_of`` covers anything else."""
+    """Turns a value into JSON-able structure plus blobs; ``handle_of`` covers anything else.
+
+    The conversion contract, the same in and out of the sandbox: any tensor (a Parameter, a
+    subclass) crosses as a plain tensor keeping ``requires_grad``; tuples and their subclasses
+    (namedtuples, ``torch.Size``) as tuples, lists as lists, mappings as dicts; a generator or
+    iterator as the list of what it yields; numpy scalars and arrays as numbers and tensors.
+    """
 
     def __init__(self, handle_of=None):
         self.blobs: list[bytes] = []
@@ -132,18 +156,18 @@ class Encoder:
             return value if abs(value) < 2**63 else {"__bigint__": str(value)}
         if type(value) is float:
             return value if math.isfinite(value) else {"__float__": repr(value)}
-        if type(value) is torch.Tensor:
+        if isinstance(value, torch.Tensor):
             self.blobs.append(tensor_to_npy(value))
-            return {"__tensor__": len(self.blobs) - 1, "grad": bool(value.requires_grad)}
+            return {"__tensor__": len(self.blobs) - 1, "grad": value.requires_grad is True}
         if type(value) is torch.Generator:
             self.blobs.append(tensor_to_npy(value.get_state()))
             return {"__generator__": len(self.blobs) - 1}
-        if type(value) in (list, tuple):
+        if isinstance(value, (list, tuple)):
             if len(value) > MAX_ITEMS:
                 raise WireError("sequence too long")
             items = [self.encode(v, depth + 1) for v in value]
-            return {"__list__": items} if type(value) is list else {"__tuple__": items}
-        if type(value) in (dict, OrderedDict):
+            return {"__list__": items} if isinstance(value, list) else {"__tuple__": items}
+        if isinstance(value, dict):
             if len(value) > MAX_ITEMS:
                 raise WireError("mapping too long")
             return {"__dict__": [[self.encode(k, depth + 1), self.encode(v, depth + 1)]
@@ -152,6 +176,8 @@ class Encoder:
             return self.encode(value.item(), depth)
         if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
             return self.encode(torch.from_numpy(np.ascontiguousarray(value)), depth)
+        if isinstance(value, (types.GeneratorType, Iterator)):
+            return self.encode(list(islice(value, MAX_GENERATOR_ITEMS + 1))[:MAX_GENERATOR_ITEMS], depth)
         if self.handle_of is not None:
             return self.handle_of(value)
         raise WireError(f"cannot send a {type(value).__name__}")
@@ -217,6 +243,13 @@ def _seq(x) -> list:
     if type(x) is not list:
         raise WireError("malformed sequence")
     return x
+
+
+def roundtrip(value, handle_of=None, make_handle=None):
+    """``value`` as the other side of the wire would see it: the one conversion both students use."""
+    enc = Encoder(handle_of=handle_of)
+    encoded = enc.encode(value)
+    return Decoder(enc.blobs, make_handle=make_handle).decode(encoded)
 
 
 def tensors_in(value):

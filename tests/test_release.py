@@ -6,7 +6,7 @@ import pytest
 
 from grader.notebooks import RELEASE, SOLUTIONS, nbgrader_meta, read_release, source_of
 from grader.release import NOTE_ID, generate
-from grader.runner import hidden_module
+from grader.hidden import hidden_module
 from grader.variants import variants_of
 from tests.conftest import NOTEBOOKS
 

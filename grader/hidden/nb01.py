@@ -8,15 +8,17 @@ shape cannot.
 import torch
 from torch import nn
 
-from grader.checks import check, expect_close, expect_equal, expect_shape, type_name
+from grader.checks import check, expect_close, expect_equal, expect_module, expect_shape
 from rnncourse.checks.nb01 import rnn_with
 
 B, D, H, C, T = 3, 4, 5, 2, 6
 
 # The point of these exercises is writing the recurrence; PyTorch's versions are off limits.
+# Recognised by what is reached (any spelling, nn.RNNBase with a mode string, a helper cell).
 FORBIDDEN = {
-    "rnn_cell": ["torch.nn.RNNCell", "torch.nn.RNN", "torch.rnn_tanh_cell", "torch._VF.rnn_tanh_cell"],
-    "rnn_forward": ["torch.nn.RNNCell", "torch.nn.RNN", "torch.rnn_tanh", "torch._VF.rnn_tanh"],
+    "rnn_cell": ["torch.nn.RNNCell", "torch.nn.RNN", "torch.rnn_tanh_cell", "torch.rnn_relu_cell"],
+    "rnn_forward": ["torch.nn.RNNCell", "torch.nn.RNN", "torch.rnn_tanh", "torch.rnn_tanh_cell",
+                    "torch.rnn_relu", "torch.rnn_relu_cell"],
 }
 
 
@@ -147,10 +149,8 @@ def test_rnn_forward_lengths(student):
 def test_load_into_nn_rnn_is_configured(student):
     """load_into_nn_rnn returns an nn.RNN with batch_first=True and the right sizes"""
     rnn = student.load_into_nn_rnn(*weights())
-    if type_name(rnn) != "RNN":
-        raise AssertionError(f"expected an nn.RNN, got {type_name(rnn)}")
-    expect_equal(rnn.batch_first, True, "batch_first")
-    expect_equal((rnn.input_size, rnn.hidden_size), (D, H), "(input_size, hidden_size)")
+    expect_module(rnn, nn.RNN, "the returned module", (torch.randn(B, T, D),),
+                  input_size=D, hidden_size=H, batch_first=True)
 
 
 @check("load_into_nn_rnn", points=1)
@@ -250,3 +250,7 @@ def test_many_to_many_values(student):
             "batch and time are mixed up by a reshape of the time-major tensor": time_major,
             "the bias is left out": outputs @ W.T,
         })
+
+
+# Trusted stand-ins for a tampered exercise, so its callers are graded on their own.
+REFERENCES = {"rnn_cell": ref_cell}

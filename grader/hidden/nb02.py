@@ -424,3 +424,7 @@ def test_detach_lstm_pair(student):
         "c is returned in place of h (the pair is swapped)": c.detach()})
     expect_close(out[1], c.detach(), "c of the detached pair")
     expect_no_history(student, (h, c), "an (h, c) pair")
+
+
+# Trusted stand-ins for a tampered exercise, so its callers are graded on their own.
+REFERENCES = {"rnn_cell_backward": reference_cell_backward}

@@ -212,7 +212,7 @@ def test_sample_rows_independent(student):
     first, second = LOGITS, LOGITS.flip(0)
     logits = torch.stack([first, second]).repeat(N_DRAWS // 2, 1)        # rows alternate
     ids = student.sample(logits, torch.Generator().manual_seed(14))
-    expect_shape(ids, (N_DRAWS,), "sampled ids")
+    frequencies(ids, 6)  # shape, dtype and range first: bincount sizes its output by the ids
     freq_even = torch.bincount(ids[0::2], minlength=6).double() / (N_DRAWS // 2)
     freq_odd = torch.bincount(ids[1::2], minlength=6).double() / (N_DRAWS // 2)
     mixed = (F.softmax(first.double(), -1) + F.softmax(second.double(), -1)) / 2
@@ -437,3 +437,7 @@ def test_bits_per_char_extremes(student):
     if abs(got) > 1e-4:
         raise AssertionError(f"logits that put almost all probability on the right character should cost ~0 "
                              f"bits, got {got:.4f}: is the target looked up in the right place?")
+
+
+# Trusted stand-ins for a tampered exercise, so its callers are graded on their own.
+REFERENCES = {"one_hot": ref_one_hot}

@@ -19,8 +19,8 @@ B, D, H, T = 3, 4, 5, 6
 FORBIDDEN = {
     "lstm_cell": ["torch.nn.LSTMCell", "torch.nn.LSTM", "torch.lstm_cell", "torch.lstm"],
     "peephole_lstm_cell": ["torch.nn.LSTMCell", "torch.nn.LSTM", "torch.lstm_cell", "torch.lstm"],
-    # torch.lstm_cell is left out here: its name would flag the student's own lstm_cell
-    "lstm_forward": ["torch.nn.LSTM", "torch.nn.LSTMCell", "torch.lstm"],
+    # reached, not named: calling the student's own lstm_cell is fine, torch.lstm_cell is not
+    "lstm_forward": ["torch.nn.LSTM", "torch.nn.LSTMCell", "torch.lstm", "torch.lstm_cell"],
     "gru_cell": ["torch.nn.GRUCell", "torch.nn.GRU", "torch.gru_cell", "torch.gru"],
     "count_lstm_gru_params": ["torch.nn.RNN", "torch.nn.LSTM", "torch.nn.GRU"],
 }
@@ -494,3 +494,7 @@ def test_count_gru(student):
                              2 * block(d, h),
                          "the GRU is counted with four blocks, as an LSTM (it has three: r, z, n)":
                              4 * block(d, h)})
+
+
+# Trusted stand-ins for a tampered exercise, so its callers are graded on their own.
+REFERENCES = {"lstm_cell": ref_lstm_cell}
