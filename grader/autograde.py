@@ -91,10 +91,12 @@ class Lane:
             self._start()
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
+        start = time.monotonic()
         line = self._readline(JOB_TIMEOUT)
         if line is not None:
             return SubmissionResult.from_json(json.loads(line))
-        crashed = self.proc.poll() is not None
+        # no line before the time limit, or the lane's end of file: only the clock tells which
+        crashed = self.proc.poll() is not None or time.monotonic() - start < JOB_TIMEOUT
         self.kill()
         if crashed:
             return failed_result(job, release, "error", "the grader's process stopped while grading "

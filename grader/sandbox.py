@@ -164,6 +164,7 @@ class Sandbox:
         self.proc = None
         self.cgroup = None
         self.doubt = ""
+        self.kills = 0  # zygotes lost, for RemoteStudent.MAX_KILLS
         self._scratch = None
 
     # ---- lifecycle ----
@@ -331,6 +332,7 @@ class Session:
     def _lost(self, reason: str):
         self.alive = False
         self.end_reason = reason
+        self.sandbox.kills += reason == ZYGOTE_LOST
         self.sandbox.distrust(reason)
         raise WorkerLost(reason)
 
@@ -367,6 +369,9 @@ class RemoteStudent(Student):
     """The ``student`` fixture over a sandboxed child. Restarts the child after a timeout."""
 
     MAX_RESTARTS = 8
+    # each lost zygote costs a new sandbox (torch imported again): a submission that keeps
+    # killing it gets no more of them
+    MAX_KILLS = 2
 
     def __init__(self, sandbox: Sandbox, cells: list[dict], forbidden: list[str]):
         self.sandbox = sandbox
@@ -378,6 +383,7 @@ class RemoteStudent(Student):
         self.hung: dict[str, tuple[str, str]] = {}  # cells skipped on restart, and why
         self.stubs: dict = {}
         self.session = None
+        self.kills_before = sandbox.kills
         self._start()
 
     def _start(self):
@@ -387,6 +393,7 @@ class RemoteStudent(Student):
         is recorded, and the notebook is run again in a new child without it.
         """
         while True:
+            self._check_kills()
             self.generation += 1
             self.session = self.sandbox.session()
             self.session.on_callback = self._callback
@@ -429,9 +436,14 @@ class RemoteStudent(Student):
     def _request(self, header, blobs, timeout):
         return self.session.request(header, blobs, timeout)
 
+    def _check_kills(self):
+        if self.sandbox.kills - self.kills_before >= self.MAX_KILLS:
+            raise WorkerLost(f"{ZYGOTE_LOST}, {self.MAX_KILLS} times; later checks were not run")
+
     def _ensure(self):
         if self.session.alive:
             return
+        self._check_kills()
         if self.restarts >= self.MAX_RESTARTS:
             raise WorkerLost("too many timeouts or crashes; later checks were not run")
         self.restarts += 1

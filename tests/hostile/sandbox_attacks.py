@@ -26,7 +26,7 @@ for path in ("/tmp", "/dev/shm"):
         pass
 def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
     if os.path.islink(home):  # still broken when the checks call us: nobody repaired it
-        return torch.zeros_like(h_prev)
+        return None
     return {_RIGHT}
 ''',
     "scratch-fill-and-notes": '''
@@ -44,7 +44,7 @@ for folder, size in (("/dev/shm", 1 << 20), ("/tmp", 8 << 20)):
 libc = ctypes.CDLL(None, use_errno=True)
 libc.shmget(0x5EED, 1 << 20, 0o1666)  # IPC_CREAT | 0666: outlives this process
 def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
-    return torch.zeros_like(h_prev)
+    return None
 ''',
     "scratch-lurker-and-limits": '''
 import os, resource, time
@@ -71,7 +71,7 @@ try:
 except OSError:
     pass
 def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
-    return torch.zeros_like(h_prev)
+    return None
 ''',
 }
 
@@ -80,7 +80,7 @@ KILLERS = {
 import os, signal
 os.kill(os.getppid(), signal.SIGKILL)
 def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
-    return torch.zeros_like(h_prev)
+    return None
 ''',
     "kill-everything-when-checked": '''
 import os, signal
@@ -90,7 +90,7 @@ def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
             os.kill(pid, signal.SIGKILL)
         except OSError:
             pass
-    return torch.zeros_like(h_prev)
+    return None
 ''',
     "close-the-workers-pipes": '''
 import os, signal
@@ -108,7 +108,7 @@ for path in (f"/proc/{os.getppid()}/fd/0", f"/proc/{os.getppid()}/fd/1"):
         pass
 os.kill(os.getppid(), signal.SIGKILL)
 def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
-    return torch.zeros_like(h_prev)
+    return None
 ''',
 }
 
@@ -119,7 +119,7 @@ def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
     try:
         open("/etc/shadow").read()
     except OSError:
-        return torch.zeros_like(h_prev)
+        return None
     return {_RIGHT}
 ''',
     "root-fork-past-the-limit": f'''
@@ -135,21 +135,24 @@ def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
         except OSError:
             break
     if started < 40:  # the limit is 32 processes per submission
-        return torch.zeros_like(h_prev)
+        return None
     return {_RIGHT}
 ''',
     "root-memory-across-processes": f'''
 import os
+tried = []
 def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
-    pids = []
-    for _ in range(3):  # 3 x 600 MB, each under the per-process limit of 1 GiB
-        pid = os.fork()
-        if pid == 0:
-            hoard = bytearray(b"x") * (600 << 20)
-            os._exit(0 if len(hoard) else 1)
-        pids.append(pid)
-    if any(os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) != 0 for p in pids):
-        return torch.zeros_like(h_prev)
+    if not tried:  # once is enough to show the limit holds, and it is slow
+        pids = []
+        for _ in range(2):  # 2 x 600 MB, each under the per-process limit of 1 GiB
+            pid = os.fork()
+            if pid == 0:
+                hoard = bytearray(b"x") * (600 << 20)
+                os._exit(0 if len(hoard) else 1)
+            pids.append(pid)
+        tried.append(all(os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) == 0 for p in pids))
+    if not tried[0]:
+        return None
     return {_RIGHT}
 ''',
 }
@@ -175,7 +178,7 @@ def _dirty():
     return found
 def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
     if _dirty():
-        return torch.zeros_like(h_prev)
+        return None
     return {_RIGHT}
 '''
 
