@@ -64,12 +64,13 @@ def _v1_dirs(name: str) -> dict[str, Path]:
 
 
 def _remove_stale(parent: Path):
-    """Empty cgroups a killed grader left behind."""
+    """Empty cgroups left behind by a grader that was killed (its process is gone)."""
     for old in parent.glob(PREFIX + "*"):
+        owner = old.name[len(PREFIX):].split("-")[0]
         try:
-            if not (old / "cgroup.procs").read_text().strip():
+            if not Path(f"/proc/{int(owner)}").exists() and not (old / "cgroup.procs").read_text().strip():
                 old.rmdir()
-        except OSError:
+        except (OSError, ValueError):
             pass
 
 

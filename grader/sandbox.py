@@ -255,7 +255,7 @@ class Sandbox:
         try:
             return read_exact(self.proc.stdout.fileno(), n, deadline)
         except EOFError:
-            raise WorkerLost("the worker exited") from None
+            raise WorkerLost(ZYGOTE_LOST) from None
 
     def _read_raw(self, deadline: float) -> tuple[dict, list[bytes]]:
         prefix = self._read_exact(_PREFIX.size, deadline)
@@ -318,8 +318,7 @@ class Session:
         except (WorkerLost, OSError, EOFError) as e:
             if not self.alive:  # the child ended and the zygote said so
                 raise
-            self._lost(ZYGOTE_LOST if isinstance(e, (OSError, EOFError)) or "exited" in str(e)
-                       else str(e))
+            self._lost(str(e) if isinstance(e, WorkerLost) else ZYGOTE_LOST)
         except WireError as e:
             self._lost(f"the worker broke the protocol ({e})")
 
