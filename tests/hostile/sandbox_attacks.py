@@ -1,16 +1,17 @@
 """Submissions that attack the sandbox itself, each as notebook 01's ``rnn_cell`` answer.
 
 ``POISON`` try to leave something in the sandbox for the next submission (issue class 1),
-``KILLERS`` take down the grader's worker (class 2), and ``ESCAPES`` try what only a sandbox
-running as host root would allow (class 6). Each one's ``rnn_cell`` returns the right answer
-only where the attack worked, so an attack that earns a point has broken the sandbox.
+``KILLERS`` take down the grader's worker (class 2): both are judged by the students graded
+after them, and their own ``rnn_cell`` is wrong. ``ESCAPES`` try what only a sandbox running
+as host root would allow (class 6): their ``rnn_cell`` is right only where the attack worked,
+so an escape that earns a point has broken the sandbox.
 ``WITNESS`` is a correct answer that refuses to give it in a sandbox someone left dirty.
 """
 
 _RIGHT = "torch.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b)"
 
 POISON = {
-    "scratch-chmod-rename": f'''
+    "scratch-chmod-rename": '''
 import os
 home = os.getcwd()
 os.makedirs(os.path.join(home, "a/b/c"))
@@ -25,9 +26,7 @@ for path in ("/tmp", "/dev/shm"):
     except OSError:
         pass
 def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
-    if os.path.islink(home):  # still broken when the checks call us: nobody repaired it
-        return None
-    return {_RIGHT}
+    return None
 ''',
     "scratch-fill-and-notes": '''
 import ctypes, os
