@@ -91,21 +91,17 @@ def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
             pass
     return None
 ''',
-    "close-the-workers-pipes": '''
-import os, signal
-for fd in range(3, 256):  # whatever the worker left open to us
-    try:
-        os.write(fd, b"\\xff" * 64)
-        os.close(fd)
-    except OSError:
-        pass
-for path in (f"/proc/{os.getppid()}/fd/0", f"/proc/{os.getppid()}/fd/1"):
+    "reach-the-workers-pipes": '''
+import glob, os, signal
+zygote = os.getppid()
+# the pipes to the trusted side, through the worker's and bubblewrap's open files and memory
+for path in glob.glob(f"/proc/{zygote}/fd/*") + glob.glob("/proc/1/fd/*") + [f"/proc/{zygote}/mem"]:
     try:
         with open(path, "wb") as f:
             f.write(b"\\x00" * 64)
     except OSError:
         pass
-os.kill(os.getppid(), signal.SIGKILL)
+os.kill(zygote, signal.SIGKILL)
 def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
     return None
 ''',
