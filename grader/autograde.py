@@ -96,10 +96,12 @@ class Lane:
             self._start()
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
+        start = time.monotonic()
         line = self._readline(JOB_TIMEOUT)
         if line is not None:
             return SubmissionResult.from_json(json.loads(line))
-        crashed = self.proc.poll() is not None
+        # no line before the time limit, or the lane's end of file: only the clock tells which
+        crashed = self.proc.poll() is not None or time.monotonic() - start < JOB_TIMEOUT
         self.log.seek(0)
         detail = self.log.read()[-300:].decode(errors="replace").strip().splitlines()
         self.kill()

@@ -38,6 +38,9 @@ class WorkerLost(Exception):
     """The worker died or broke the protocol (exited, crashed, flooded, killed)."""
 
 
+ZYGOTE_LOST = "your code killed the grader's worker process (or made it run out of memory)"
+
+
 class GradResult(NamedTuple):
     output: object
     arg_grads: list
@@ -245,6 +248,9 @@ class RemoteStudent(Student):
     """
 
     MAX_RESTARTS = 8
+    # each lost zygote costs a new sandbox (torch imported again): a submission that keeps
+    # killing it gets no more of them
+    MAX_KILLS = 2
 
     def __init__(self, sandbox, cells: list[dict], watch: dict | None = None, traced=()):
         self.sandbox = sandbox
@@ -259,6 +265,7 @@ class RemoteStudent(Student):
         self.hung: dict[str, tuple[str, str]] = {}  # cells skipped on restart, and why
         self.stubs: dict[str, list] = {}
         self.session = None
+        self.kills_before = sandbox.kills
         self._start()
 
     def _start(self):
@@ -268,6 +275,7 @@ class RemoteStudent(Student):
         is recorded, and the notebook is run again in a new child without it.
         """
         while True:
+            self._check_kills()
             self.generation += 1
             self.session = self.sandbox.session()
             self.session.on_callback = self._callback
@@ -316,9 +324,14 @@ class RemoteStudent(Student):
     def _request(self, header, blobs, timeout):
         return self.session.request(header, blobs, timeout)
 
+    def _check_kills(self):
+        if self.sandbox.kills - self.kills_before >= self.MAX_KILLS:
+            raise WorkerLost(f"{ZYGOTE_LOST}, {self.MAX_KILLS} times; later checks were not run")
+
     def _ensure(self):
         if self.session.alive:
             return
+        self._check_kills()
         if self.restarts >= self.MAX_RESTARTS:
             raise WorkerLost("too many timeouts or crashes; later checks were not run")
         self.restarts += 1

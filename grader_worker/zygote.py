@@ -3,9 +3,10 @@
 Started by the trusted side inside bubblewrap (``python -I -m grader_worker.zygote``), it
 talks to the trusted side over stdin/stdout. For each submission it forks a child with a
 private socket, relays the child's frames (each announced by a frame of its own, so a child
-can never forge a zygote message), and when the child ends it kills every other process
-in the sandbox and wipes the scratch space, so nothing a submission leaves behind can touch
-the next one.
+can never forge a zygote message), and when the child ends it kills every other process in
+the sandbox, empties /tmp and /dev/shm, makes a new scratch folder, and checks that nothing
+the child could change is changed. What it cannot put back it reports as ``doubt``, and the
+trusted side replaces the whole sandbox before the next submission.
 """
 import ctypes
 import os
@@ -14,16 +15,31 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import sys
 import time
 
 from grader_worker.wire import WireError, parse_frame, read_raw_frame, write_frame, _write_all
 
-# The only place a child may write; inside the sandbox it lives on a private tmpfs.
+# A child's working folder, made anew for each child; inside the sandbox it is on /tmp.
 SCRATCH = os.environ.get("GRADER_SCRATCH", "/tmp/work")
-# Only inside bubblewrap's pid namespace is every other process ours to kill.
+# Only inside bubblewrap's pid namespace is every other process ours to kill, and every
+# file on its tmpfs ours to delete.
 SANDBOXED = os.environ.get("GRADER_SANDBOXED") == "1"
+WIPED = ("/tmp", "/dev/shm") if SANDBOXED else (SCRATCH,)
 PR_SET_DUMPABLE = 4
+MOUNTS: set[str] = set()  # mount points below WIPED (binds of a checkout in /tmp)
+BASELINE: dict = {}  # WIPED folders' modes and our own state at start, see doubt_after_child
+
+
+def drop_privileges():
+    """Started by host root, become the unprivileged host user the trusted side chose."""
+    run_as = os.environ.pop("GRADER_RUN_AS", "")
+    if run_as:
+        uid, gid = (int(n) for n in run_as.split(":"))
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)  # all three: no way back to root, capabilities gone
 
 
 def preload():
@@ -62,7 +78,6 @@ def set_limits(limits: dict):
 
 def start_child(limits: dict) -> tuple[int, socket.socket]:
     parent_sock, child_sock = socket.socketpair()
-    os.makedirs(SCRATCH, exist_ok=True)
     pid = os.fork()
     if pid == 0:
         parent_sock.close()
@@ -84,13 +99,13 @@ def start_child(limits: dict) -> tuple[int, socket.socket]:
     return pid, parent_sock
 
 
-def kill_everything_else():
+def kill_everything_else() -> str:
     """Kill every process in this sandbox's pid namespace but bubblewrap's init and us."""
     me = os.getpid()
     for _ in range(50):
         others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (1, me)]
         if not others:
-            return
+            return ""
         for pid in others:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -102,23 +117,80 @@ def kill_everything_else():
         except ChildProcessError:
             pass
         time.sleep(0.01)
+    return "processes of the last submission survived"
 
 
-def wipe_scratch():
-    for entry in os.listdir(SCRATCH):
-        path = os.path.join(SCRATCH, entry)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
+def _mount_points() -> set[str]:
+    """Mount points under the wiped folders: binds of a checkout that lives in /tmp."""
+    points = {line.split(" ")[4] for line in open("/proc/self/mountinfo")}
+    return {p for p in points if any(p.startswith(root + "/") for root in WIPED)}
+
+
+def _writable(func, path, _exc):
+    """rmtree's retry after a child took its own permissions away (same user: we may chmod)."""
+    os.chmod(os.path.dirname(path), 0o700)
+    if os.path.isdir(path) and not os.path.islink(path):
+        os.chmod(path, 0o700)
+        shutil.rmtree(path, onerror=_writable)
+    else:
+        func(path)
+
+
+def _empty(folder: str):
+    """Delete everything in ``folder`` but the mount points below it and the folders above them."""
+    for entry in os.listdir(folder):
+        path = os.path.join(folder, entry)
+        if path in MOUNTS:
+            continue
+        if any(m.startswith(path + "/") for m in MOUNTS):
+            _empty(path)
+        elif os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, 0o700)
+            shutil.rmtree(path, onerror=_writable)
         else:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
+            os.unlink(path)
+
+
+def fresh_scratch() -> str:
+    """Empty the writable folders, make a new SCRATCH; the reason if anything is left over."""
+    try:
+        for root, mode in BASELINE["folders"].items():
+            if os.lstat(root).st_mode != mode:
+                os.chmod(root, stat.S_IMODE(mode))
+            _empty(root)
+            left = [e for e in os.listdir(root)
+                    if not any((m + "/").startswith(os.path.join(root, e) + "/") for m in MOUNTS)]
+            if left or os.lstat(root).st_mode != mode:
+                return f"{root} could not be emptied"
+        os.makedirs(SCRATCH, 0o700, exist_ok=not SANDBOXED)
+    except (OSError, RecursionError) as e:
+        return f"the scratch space could not be reset ({type(e).__name__})"
+    return ""
+
+
+def _own_state() -> dict:
+    """What a child running as our user could change about us, or leave for the next child."""
+    state = {"rlimits": [resource.getrlimit(getattr(resource, n)) for n in dir(resource)
+                         if n.startswith("RLIMIT_")],
+             "nice": os.getpriority(os.PRIO_PROCESS, 0)}
+    if SANDBOXED:  # the sandbox's own IPC namespace: System V objects outlive their maker
+        state["sysv"] = [open(f"/proc/sysvipc/{k}").read().count("\n") for k in ("shm", "msg", "sem")]
+    return state
+
+
+def doubt_after_child() -> str:
+    """Why the next child could not start clean here, or "" when everything is as at start."""
+    reason = kill_everything_else() if SANDBOXED else ""
+    reason = reason or fresh_scratch()
+    if not reason and _own_state() != BASELINE["state"]:
+        reason = "the worker's limits, priority or shared memory were changed"
+    return reason
 
 
 def session(limits: dict):
     """Relay frames between the trusted side (fds 0/1) and one child until it ends."""
     pid, sock = start_child(limits)
+    write_frame(1, {"op": "started"})
     reason = "ended"
     try:
         while True:
@@ -151,17 +223,22 @@ def session(limits: dict):
         except OSError:
             pass
         _, status = os.waitpid(pid, 0)
-        if SANDBOXED:
-            kill_everything_else()  # including what escaped the child's process group
-        wipe_scratch()
+        doubt = doubt_after_child()  # including what escaped the child's process group
     code = os.waitstatus_to_exitcode(status)
-    write_frame(1, {"op": "session_end", "reason": reason, "exit": code})
+    write_frame(1, {"op": "session_end", "reason": reason, "exit": code, "doubt": doubt})
 
 
 def main():
+    drop_privileges()
+    MOUNTS.update(_mount_points() if SANDBOXED else ())
+    BASELINE["folders"] = {root: os.lstat(root).st_mode for root in WIPED}
+    doubt = fresh_scratch()
+    if doubt:
+        sys.exit(doubt)
     preload()
     # Not dumpable: a child cannot ptrace us or read our pipes through /proc.
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    BASELINE["state"] = _own_state()
     write_frame(1, {"op": "ready", "pid": os.getpid()})
     while True:
         try:
