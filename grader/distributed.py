@@ -17,6 +17,7 @@ When a worker is lost, the scheduler hands its unfinished submissions to another
 does. If the whole cluster is gone, the run stops: what was graded is saved, and the same
 command resumes.
 """
+import functools
 import hashlib
 import json
 import re
@@ -28,9 +29,11 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import grader
+import grader_worker
 from grader.grade import STATUSES, Row, SubmissionResult, file_sha256
 from grader.notebooks import RELEASE, Release, read_release
-from grader.runner import CheckResult, hidden_module_path
+from grader.runner import CheckResult
 
 NO_WORKERS_TIMEOUT = 300.0  # seconds without any worker before the run stops (resumable)
 POLL = 5.0
@@ -42,16 +45,23 @@ class ClusterError(RuntimeError):
     """The cluster cannot grade (a worker misconfigured, unreachable, or all gone)."""
 
 
-def fingerprint(notebook: str, release_dir: Path = RELEASE) -> str:
-    """What grading a notebook depends on: its release and its hidden checks.
+@functools.cache
+def _code_digest() -> str:
+    digest = hashlib.sha256()
+    for package in (Path(grader.__file__).parent, Path(grader_worker.__file__).parent):
+        for path in sorted(package.rglob("*.py")):
+            digest.update(str(path.relative_to(package.parent)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
-    Client and worker compare it, so a worker with another version of the course cannot
+
+def fingerprint(notebook: str, release_dir: Path = RELEASE) -> str:
+    """What grading a notebook depends on: its release and the grader's code (hidden checks).
+
+    Caller and worker compare it, so a worker with another version of the course cannot
     grade with different checks unnoticed.
     """
-    digest = hashlib.sha256()
-    for path in (release_dir / f"{notebook}.ipynb", hidden_module_path(notebook)):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    release = hashlib.sha256((release_dir / f"{notebook}.ipynb").read_bytes()).hexdigest()
+    return hashlib.sha256(f"{release} {_code_digest()}".encode()).hexdigest()
 
 
 # -- worker side ---------------------------------------------------------------------------
