@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.__main__ import main as cli
 from grader.autograde import autograde
 from grader.classroom import fill_release, reference_answers, write_submission
 from grader.demo import flawed_answers
@@ -104,15 +105,15 @@ def rows(csv_path: Path) -> list[list[str]]:
 
 def test_cluster_grades_csv_is_identical_to_local(graded):
     root, subs, cluster, client = graded
-    results = autograde(subs, root / "cluster", scheduler=cluster.address,
-                        progress=lambda *a: None)
+    assert cli(["autograde", str(subs), "--out", str(root / "cluster"),
+                "--scheduler", cluster.address]) == 0
     local = (root / "local" / "grades.csv").read_bytes()
     assert (root / "cluster" / "grades.csv").read_bytes() == local
     table = rows(root / "local" / "grades.csv")
     assert {r[5] for r in table[1:]} >= {"passed", "failed", "missing"}  # a class worth comparing
     loaded = client.run(lambda: sorted(__import__("grader.distributed").distributed._releases))
     assert len(loaded) == 2 and all(loaded.values()), f"a worker graded nothing: {loaded}"
-    assert len(results) == 3 * len(NOTEBOOKS)
+    assert len(list((root / "cluster" / "results").rglob("*.json"))) == 3 * len(NOTEBOOKS)
     for student in ("reference", "flawed", "untouched"):
         for name in NOTEBOOKS:
             page = root / "cluster" / "feedback" / student / f"{name}.html"

@@ -10,7 +10,6 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -23,6 +22,7 @@ from grader.classroom import fill_release, reference_answers, write_submission
 from grader.demo import flawed_answers
 from grader.gradebook import GradebookWriter
 from grader.notebooks import read_release
+from tests.test_distributed import free_port
 
 pytestmark = pytest.mark.slow
 NB = "01_rnn_fundamentals"
@@ -54,7 +54,7 @@ def postgres_url():
         return subprocess.run([str(bindir / args[0]), *args[1:]], check=True, capture_output=True,
                               timeout=120, cwd=root, **ids, **kw)
 
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
     try:
         run("initdb", "-D", str(data), "-U", "grader", "--auth=trust", "-E", "UTF8")
         run("pg_ctl", "-D", str(data), "-l", str(root / "log"), "-w", "-t", "90", "start", "-o",
@@ -75,12 +75,6 @@ def _has_user(name: str) -> bool:
         return True
     except KeyError:
         return False
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_gradebook_on_postgres_has_the_scores_sqlite_has(postgres_url, tmp_path):
