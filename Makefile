@@ -22,6 +22,7 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	tools/ensure-sandbox
+	tools/ensure-postgres
 	$(PY) -m pytest
 
 test-fast: $(VENV)/.installed

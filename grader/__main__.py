@@ -17,6 +17,8 @@ def main(argv=None) -> int:
     p.add_argument("--notebook", action="append", help="grade only these notebooks (repeatable)")
     p.add_argument("--no-isolation", action="store_true",
                    help="run student code without a sandbox (trusted code only)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                   help="grade on this Dask cluster's workers instead of local lanes (--jobs unused)")
 
     p = sub.add_parser("check", help="grade one notebook of yours with the hidden checks")
     p.add_argument("notebook", type=Path)
@@ -36,9 +38,12 @@ def main(argv=None) -> int:
             print(f"wrote {path}")
         return 0
     if args.command == "autograde":
+        from tqdm import tqdm
+
         from grader.autograde import autograde
         results = autograde(args.submissions, args.out, jobs=args.jobs, db_url=args.db,
-                            isolate=not args.no_isolation, notebooks=args.notebook)
+                            isolate=not args.no_isolation, notebooks=args.notebook,
+                            scheduler=args.scheduler, progress=tqdm.write)
         print(f"wrote {args.out}/grades.csv ({sum(len(r.rows) for r in results)} rows) and "
               f"{args.out}/feedback/")
         return 0

@@ -25,6 +25,8 @@ import threading
 import time
 from pathlib import Path
 
+from tqdm import tqdm
+
 from grader.feedback import render
 from grader.grade import FAULT_MESSAGE, SubmissionResult, every_row_failed, file_sha256
 from grader.gradebook import GradebookWriter
@@ -129,7 +131,8 @@ class Lane:
 
 def autograde(submissions: Path, out: Path, *, jobs: int = 2, db_url: str | None = None,
               isolate: bool = True, notebooks: list[str] | None = None,
-              release_dir: Path = RELEASE, progress=print) -> list[SubmissionResult]:
+              release_dir: Path = RELEASE, progress=print,
+              scheduler: str | None = None) -> list[SubmissionResult]:
     check_isolation(isolate)
     submissions, out = Path(submissions), Path(out)
     students, notebooks = find_submissions(submissions, notebooks)
@@ -176,13 +179,20 @@ def autograde(submissions: Path, out: Path, *, jobs: int = 2, db_url: str | None
         finally:
             lane.close()
 
-    lanes = [Lane(isolate, release_dir) for _ in range(max(1, min(jobs, total)))] if total else []
-    threads = [threading.Thread(target=work, args=(lane,), daemon=True) for lane in lanes]
+    if scheduler:  # past one machine: the cluster's workers grade, this process saves
+        from grader.distributed import grade_on_cluster
+        lanes, threads = [], []
+        results = grade_on_cluster(scheduler, [todo.get() for _ in range(total)], releases,
+                                   isolate, release_dir)
+    else:
+        lanes = [Lane(isolate, release_dir) for _ in range(max(1, min(jobs, total)))] if total else []
+        threads = [threading.Thread(target=work, args=(lane,), daemon=True) for lane in lanes]
+        results = (finished.get() for _ in range(total))
     for t in threads:
         t.start()
     start = time.perf_counter()
-    for count in range(1, total + 1):
-        result = finished.get()
+    for count, result in enumerate(tqdm(results, total=total, unit="nb", desc="grading",
+                                        disable=None, leave=False), 1):
         if result.fault:
             print(f"GRADER FAULT {clean_text(result.student_id)}/{result.notebook}: {result.fault} "
                   "(not saved; a resumed run grades it again)", file=sys.stderr)
@@ -196,7 +206,7 @@ def autograde(submissions: Path, out: Path, *, jobs: int = 2, db_url: str | None
     if total:
         elapsed = time.perf_counter() - start
         progress(f"graded {total} submissions in {elapsed:.1f} s ({elapsed / total:.2f} s each, "
-                 f"{len(lanes)} lanes)")
+                 f"{f'on {scheduler}' if scheduler else f'{len(lanes)} lanes'})")
     gradebook.close()
     results = [done[(s, n)] for s in students for n in notebooks]
     write_grades_csv(out / "grades.csv", results)
