@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+from grader import formgrader
 from grader.feedback import render
 from grader.grade import Row, SubmissionResult, file_sha256
 from grader.gradebook import GradebookWriter
@@ -128,6 +129,7 @@ def autograde(submissions: Path, out: Path, *, jobs: int = 2, db_url: str | None
     out.mkdir(parents=True, exist_ok=True)
     db_url = db_url or f"sqlite:///{(out / 'gradebook.db').resolve()}"
     gradebook = GradebookWriter(db_url, list(releases.values()))
+    formgrader.write_config(out, db_url)  # nbgrader's course folders: grader/formgrader.py
 
     done: dict[tuple[str, str], SubmissionResult] = {}
     todo = queue.Queue()
@@ -195,6 +197,7 @@ def _save(out: Path, submissions: Path, result: SubmissionResult, gradebook: Gra
         nb = None
     _atomic_write(out / "feedback" / result.student_id / f"{result.notebook}.html", render(result, nb))
     gradebook.record(result)
+    formgrader.save(out, submissions, result, nb, gradebook.gb)  # nbgrader's folders and records
     _atomic_write(out / "results" / result.student_id / f"{result.notebook}.json",
                   json.dumps(result.to_json(), indent=1))
 
