@@ -34,18 +34,20 @@ test-fast: $(VENV)/.installed
 # course's); --allow-root only when run as root. Students: Validate, no instructor tools.
 # lab-instructor: nbgrader's formgrader on the grades in GRADES (default: the demo's class).
 JUPYTER_ROOT_FLAG = $(if $(filter 0,$(shell id -u)),--allow-root)
-LAB_ENV = PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+COURSE_BIN = $(CURDIR)/$(VENV)/bin
+LAB_ENV = PATH="$(COURSE_BIN):$$PATH" COURSE_BIN="$(COURSE_BIN)"
+LAB_TERMINAL = --ServerApp.terminado_settings="shell_command=bash --rcfile '$(CURDIR)/jupyter/terminal.bashrc' -i"
 GRADES ?= build/demo/out
 LAB_DIR ?= notebooks
 LAB_ARGS ?=
 lab: $(VENV)/.installed
-	$(LAB_ENV) JUPYTER_CONFIG_DIR="$(CURDIR)/jupyter/student" \
-		$(VENV)/bin/jupyter lab $(JUPYTER_ROOT_FLAG) --ServerApp.root_dir="$(abspath $(LAB_DIR))" $(LAB_ARGS)
+	cd $(LAB_DIR) && $(LAB_ENV) JUPYTER_CONFIG_DIR="$(CURDIR)/jupyter/student" \
+		"$(COURSE_BIN)/jupyter" lab $(JUPYTER_ROOT_FLAG) --ServerApp.root_dir=. $(LAB_TERMINAL) $(LAB_ARGS)
 
 lab-instructor: $(VENV)/.installed
 	@test -f $(GRADES)/gradebook.db || { echo "no grades in $(GRADES): run make demo, or set GRADES=DIR (python -m grader autograde ... --out DIR)"; exit 1; }
 	cd $(GRADES) && $(LAB_ENV) JUPYTER_CONFIG_DIR="$(CURDIR)/jupyter/instructor" \
-		"$(CURDIR)/$(VENV)/bin/jupyter" lab $(JUPYTER_ROOT_FLAG) --ServerApp.root_dir=. $(LAB_ARGS)
+		"$(COURSE_BIN)/jupyter" lab $(JUPYTER_ROOT_FLAG) --ServerApp.root_dir=. $(LAB_TERMINAL) $(LAB_ARGS)
 
 # FORCE=1 replaces notebooks edited since the last release (keeping a copy).
 release: $(VENV)/.installed
