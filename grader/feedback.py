@@ -42,6 +42,7 @@ details.lesson > summary { cursor: pointer; color: #546e7a; }
 section.exercise { border: 1px solid #b0bec5; border-radius: 6px; padding: .2rem 1rem .6rem; margin: 1rem 0; }
 .result { background: #fafafa; border-radius: 6px; padding: .4rem .8rem; margin: .4rem 0; }
 .result ul { margin: .3rem 0; padding-left: 0; list-style: none; }
+.score { float: right; margin: .9rem 0 0 1rem; font-weight: 600; }
 .ok { color: #2e7d32; } .bad { color: #c62828; }
 math[display="block"] { margin: .6rem 0; }
 """
@@ -152,8 +153,10 @@ def _cells_html(submission: dict, by_exercise: dict, checks: dict) -> list[str]:
         row = by_exercise[name]
         shown.add(name)
         state["open"] = name
-        parts.append(f'<section class="exercise" id="ex-{html.escape(name)}"><h3>Exercise '
-                     f'<code>{html.escape(name)}</code>: {row.score:g} / {row.max_score:g}</h3>{task}')
+        score = f"{row.score:g} / {row.max_score:g} {_status(row.status)}"
+        title = (f'<p class="score">Your score: {score}</p>' if task else
+                 f"<h3>Exercise <code>{html.escape(name)}</code>: {score}</h3>")
+        parts.append(f'<section class="exercise" id="ex-{html.escape(name)}">{title}{task}')
 
     def close_exercise():
         name, state["open"] = state["open"], None

@@ -139,7 +139,7 @@ def _histogram_figure(rows: list[dict]) -> bytes:
     fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names) + 0.6, 2.6), squeeze=False)
     for ax, name in zip(axes[0], names):
         top = maxima[name]
-        ax.hist(by_notebook[name], bins=min(10, max(1, int(top))), range=(0, top), color="#546e7a",
+        ax.hist(by_notebook[name], bins=min(20, max(1, int(top))), range=(0, top), color="#546e7a",
                 edgecolor="white")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel(f"score (of {top:g})", fontsize=8)

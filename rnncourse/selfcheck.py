@@ -20,15 +20,14 @@ def _notebook_path() -> Path | None:
     return path if path.is_file() else None
 
 
-def grade_me() -> int | None:
+def grade_me() -> None:
     path = _notebook_path()
     if path is None:
         print("grade_me() grades the notebook open in JupyterLab; nothing to grade here.")
-        return None
+        return
     age = time.time() - path.stat().st_mtime
     print(f"Grading {path.name} as saved {age:.0f} s ago (save with Ctrl+S first if you changed it) ...",
           flush=True)
     done = subprocess.run([sys.executable, "-m", "grader", "check", str(path)],
                           capture_output=True, text=True)
     print(done.stdout + done.stderr[-2000:])
-    return done.returncode

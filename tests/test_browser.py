@@ -160,7 +160,7 @@ def test_student_works_in_jupyterlab_and_grades_themselves(page, tmp_path):
         _wait_for_file_text(notebook, "tanh")
         grade = _cell(page, "grade_me()")
         grade.locator(".cm-content").click()
-        page.keyboard.press("Shift+Enter")
+        page.keyboard.press("Control+Enter")
         result = grade.locator(".jp-OutputArea-output", has_text="total")
         result.wait_for(timeout=180_000)
         text = result.inner_text()
@@ -175,7 +175,7 @@ def test_student_works_in_jupyterlab_and_grades_themselves(page, tmp_path):
         terminal = page.locator(".jp-Terminal .xterm >> visible=true")
         terminal.wait_for()
         terminal.click()
-        page.keyboard.type(f"python -m grader check {notebook.name} | tee terminal.txt\n")
+        page.wait_for_timeout(1000)  # the prompt        page.keyboard.type(f"python -m grader check {notebook.name} | tee terminal.txt\n")
         _wait_for_file_text(work / "terminal.txt", "total", timeout=180)
         assert "total 4/15" in (work / "terminal.txt").read_text()
         page.wait_for_timeout(500)
@@ -201,8 +201,11 @@ def test_student_works_in_jupyterlab_and_grades_themselves(page, tmp_path):
     assert "✔" in section.inner_text() and "4 / 4" in section.inner_text()
     page.screenshot(path=SHOTS / "feedback-exercise.png")
     answers = page.locator("details:not(.lesson)").first  # a check-your-understanding answer
+    answers.evaluate("d => d.closest('details.lesson').open = true")
     answers.locator("summary").click()
     assert answers.evaluate("d => d.open")
+    answers.scroll_into_view_if_needed()
+    page.screenshot(path=SHOTS / "feedback-answer-opened.png")
 
 
 def test_class_report_page(page):
@@ -220,6 +223,7 @@ def test_instructor_uses_formgrader_on_autograded_grades(page, tmp_path):
     """make lab-instructor: the Nbgrader menu, every student with name and score, every submission
     with its timestamp, a submission opens, and manual points are saved to the gradebook."""
     from nbgrader.api import Gradebook
+    from playwright.sync_api import expect
     out = small_class() / "out"
     with lab("lab-instructor", tmp_path / "lab.log", GRADES=out) as (base, token):
         page.goto(f"{base}/lab?token={token}")
@@ -244,20 +248,28 @@ def test_instructor_uses_formgrader_on_autograded_grades(page, tmp_path):
         page.screenshot(path=SHOTS / "formgrader-submissions.png")
 
         page.goto(f"{base}/formgrader/gradebook/{NB}/{NB}")
-        page.get_by_text("Show All Names").click()
-        page.get_by_text(f"{NAMES['flawed-1'][1]}, {NAMES['flawed-1'][0]}").click()
+        link = page.locator("a.name-shown", has_text=f"{NAMES['flawed-1'][1]}, {NAMES['flawed-1'][0]}")
+        link.wait_for(state="attached")
+        page.goto(base + link.get_attribute("href"))  # the submission, as its link opens it
         score = page.locator("input#test_rnn_cell")
-        score.wait_for()
+        with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+            auto = gb.find_grade("test_rnn_cell", NB, NB, "flawed-1").auto_score
+        expect(score).to_have_attribute("placeholder", f"{auto:g}")  # the autograde score
+        page.wait_for_load_state("networkidle")
         try:
             score.scroll_into_view_if_needed()
             score.fill("4")
             score.press("Tab")
-            page.wait_for_timeout(1500)
+            deadline = time.monotonic() + 30
+            while True:  # formgrader saves the score in the background
+                with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
+                    grade = gb.find_grade("test_rnn_cell", NB, NB, "flawed-1")
+                    if grade.manual_score == 4 and grade.score == 4:
+                        break
+                assert time.monotonic() < deadline, "formgrader did not save the manual score"
+                time.sleep(0.5)
             page.evaluate("window.scrollBy(0, -250)")
             page.screenshot(path=SHOTS / "formgrader-manual-points.png")
-            with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
-                grade = gb.find_grade("test_rnn_cell", NB, NB, "flawed-1")
-                assert grade.manual_score == 4 and grade.score == 4
         finally:  # the class is shared with other tests: give the points back
             with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gb:
                 gb.find_grade("test_rnn_cell", NB, NB, "flawed-1").manual_score = None
