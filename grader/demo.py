@@ -30,9 +30,10 @@ def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
 # Who in the demo's class is not a student: kept out of the report's statistics.
 NOT_STUDENTS = {"reference": "the reference answers", "untouched": "the release, unanswered"}
 # Names for nbgrader's formgrader (nbgrader's students.csv format): all synthetic.
-NAMES = {"reference": ("Reference", "answers"), "untouched": ("Untouched", "release"),
-         "flawed-1": ("Synthetic", "student 1"), "flawed-2": ("Synthetic", "student 2"),
-         "forger": ("Synthetic", "forger")}
+# (first, last): formgrader lists "last, first", as in "Synthetic, One".
+NAMES = {"reference": ("Answers", "Reference"), "untouched": ("Release", "Untouched"),
+         "flawed-1": ("One", "Synthetic"), "flawed-2": ("Two", "Synthetic"),
+         "forger": ("Forger", "Synthetic")}
 
 
 def flawed_answers(name: str, which: int, release_dir: Path) -> dict[str, str]:
