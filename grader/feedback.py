@@ -23,6 +23,7 @@ STATUS_COLOURS = {"passed": "#2e7d32", "failed": "#c62828", "error": "#c62828", 
                   "missing": "#6d4c41", "tampered": "#6a1b9a"}
 MAX_OUTPUT = 2000
 MAX_IMAGE = 2 << 20  # bytes of base64 per figure
+MAX_FORMULA = 2000  # characters; a longer one (a lesson's are < 200) is shown as its source
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\s]+")
 _DETAILS = re.compile(r"<details>\s*<summary>(.*?)</summary>(.*?)</details>", re.S | re.I)
@@ -58,10 +59,12 @@ class _Renderer(mistune.HTMLRenderer):
 
 
 def _math(latex: str, display: str) -> str:
-    try:
-        return latex_to_mathml(latex, display=display)
-    except Exception:  # a formula the converter cannot read is shown as its source
-        return f"<code>{html.escape(latex)}</code>"
+    if len(latex) <= MAX_FORMULA:
+        try:
+            return latex_to_mathml(latex, display=display)
+        except Exception:  # a formula the converter cannot read is shown as its source
+            pass
+    return f"<code>{html.escape(latex)}</code>"
 
 
 _markdown = mistune.create_markdown(renderer=_Renderer(escape=True),

@@ -120,3 +120,11 @@ def test_report_page_counts_students_only(tmp_path):
     assert "<td>c</td>" in flagged
     students = page[page.index("id='students'"):]
     assert "reference <span class='muted'>(not counted)</span>" in students and "<td>a</td>" in students
+
+
+def test_a_formula_the_converter_cannot_read_is_shown_as_source():
+    nested = "\\frac{" * 3000 + "x" + "}" * 3000
+    bad = "\\begin{nothing}"
+    nb = {"cells": [_cell("markdown", f"$${nested}$$\n\n$${bad}$$")]}
+    page = render(_result([], []), nb)
+    assert page.count("<code>") == 2 and "<math" not in page
