@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from grader.autograde import autograde
 from grader.classroom import reference_answers
@@ -127,7 +128,8 @@ def _math_renders(page):
 
 def test_student_works_in_jupyterlab_and_grades_themselves(page, tmp_path):
     """make lab: open a release notebook, run it, fill rnn_cell, see its check pass, grade yourself
-    from the last cell and from JupyterLab's terminal; then read the feedback page of that notebook."""
+    from the last cell, Validate, grade yourself from JupyterLab's terminal; then read the feedback
+    page of that notebook."""
     work = tmp_path / "work"
     work.mkdir()
     notebook = work / f"{NB}.ipynb"
@@ -168,14 +170,27 @@ def test_student_works_in_jupyterlab_and_grades_themselves(page, tmp_path):
         grade.scroll_into_view_if_needed()
         page.screenshot(path=SHOTS / "student-grade-yourself.png")
 
+        # nbgrader's Validate: runs the saved notebook and names what still fails
+        page.locator(".jp-ToolbarButtonComponent", has_text="Validate").click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.wait_for(timeout=180_000)
+        expect(dialog).to_contain_text("NotImplementedError", timeout=180_000)
+        assert "exchange" not in dialog.inner_text().lower()
+        page.screenshot(path=SHOTS / "student-validate.png")
+        page.keyboard.press("Escape")
+
         # the terminal's python is the course's: the README's command works there
         page.keyboard.press("Control+Shift+c")
         page.keyboard.type("New Terminal")
         page.keyboard.press("Enter")
-        terminal = page.locator(".jp-Terminal .xterm >> visible=true")
-        terminal.wait_for()
-        terminal.click()
-        page.wait_for_timeout(1000)  # the prompt        page.keyboard.type(f"python -m grader check {notebook.name} | tee terminal.txt\n")
+        page.locator(".jp-Terminal .xterm >> visible=true").wait_for()
+        # typed through the terminal's own socket (keystrokes into its canvas can race the prompt)
+        page.evaluate("""([url, line]) => new Promise((done, fail) => {
+            const ws = new WebSocket(url);
+            ws.onopen = () => { ws.send(JSON.stringify(["stdin", line])); setTimeout(() => { ws.close(); done(); }, 300); };
+            ws.onerror = fail; })""",
+                      [f"{base.replace('http', 'ws')}/terminals/websocket/1?token={token}",
+                       f"python -m grader check {notebook.name} | tee terminal.txt\r"])
         _wait_for_file_text(work / "terminal.txt", "total", timeout=180)
         assert "total 4/15" in (work / "terminal.txt").read_text()
         page.wait_for_timeout(500)
@@ -223,7 +238,6 @@ def test_instructor_uses_formgrader_on_autograded_grades(page, tmp_path):
     """make lab-instructor: the Nbgrader menu, every student with name and score, every submission
     with its timestamp, a submission opens, and manual points are saved to the gradebook."""
     from nbgrader.api import Gradebook
-    from playwright.sync_api import expect
     out = small_class() / "out"
     with lab("lab-instructor", tmp_path / "lab.log", GRADES=out) as (base, token):
         page.goto(f"{base}/lab?token={token}")
