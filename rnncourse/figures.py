@@ -8,7 +8,7 @@ _COLORS = {"x": "#c6dbef", "h": "#fdd0a2", "y": "#c7e9c0"}
 def _box(ax, x, y, text, kind, w=0.7, h=0.5):
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.05",
                                 fc=_COLORS[kind], ec="black", lw=1))
-    ax.text(x, y, text, ha="center", va="center", fontsize=10)
+    ax.text(x, y, text, ha="center", va="center", fontsize=12)
 
 
 def _arrow(ax, start, end, color="black", label=None):
@@ -17,7 +17,7 @@ def _arrow(ax, start, end, color="black", label=None):
         vertical = start[0] == end[0]
         x = start[0] + 0.3 if vertical else (start[0] + end[0]) / 2
         y = (start[1] + end[1]) / 2 + (0 if vertical else 0.12)
-        ax.text(x, y, label, ha="center", va="center", fontsize=8, color=color)
+        ax.text(x, y, label, ha="center", va="center", fontsize=11, color=color)
 
 
 def draw_unrolled_rnn(steps: int = 4, ax=None):
@@ -26,7 +26,7 @@ def draw_unrolled_rnn(steps: int = 4, ax=None):
     The same weights (W_xh, W_hh, W_hy) are used at every step: parameter sharing.
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(2.2 + 1.6 * steps, 3))
+        _, ax = plt.subplots(figsize=(4 + 2.3 * steps, 5))
     _box(ax, 0, 0, "$x_t$", "x")
     _box(ax, 0, 1.2, "$h_t$", "h")
     _box(ax, 0, 2.4, "$y_t$", "y")
@@ -34,10 +34,10 @@ def draw_unrolled_rnn(steps: int = 4, ax=None):
     _arrow(ax, (0, 1.5), (0, 2.1))
     ax.add_patch(FancyArrowPatch((0.4, 1.3), (0.4, 1.1), connectionstyle="arc3,rad=-2.5",
                                  arrowstyle="-|>", mutation_scale=12, lw=1.2, color="tab:red"))
-    ax.text(0.95, 1.2, "$W_{hh}$", color="tab:red", fontsize=9, va="center")
-    ax.text(1.25, 1.2, "=", fontsize=18, va="center")
+    ax.text(0.95, 1.2, "$W_{hh}$", color="tab:red", fontsize=11, va="center")
+    ax.text(1.75, 1.2, "=", fontsize=18, va="center", ha="center")
     for t in range(steps):
-        cx = 2.4 + 1.6 * t
+        cx = 2.9 + 1.6 * t
         _box(ax, cx, 0, f"$x_{t + 1}$", "x")
         _box(ax, cx, 1.2, f"$h_{t + 1}$", "h")
         _box(ax, cx, 2.4, f"$y_{t + 1}$", "y")
@@ -45,7 +45,7 @@ def draw_unrolled_rnn(steps: int = 4, ax=None):
         _arrow(ax, (cx, 1.5), (cx, 2.1), label="$W_{hy}$" if t == 0 else None)
         _arrow(ax, (cx - 1.6 + 0.4 if t else cx - 0.8, 1.2), (cx - 0.4, 1.2), color="tab:red",
                label="$W_{hh}$" if t else "$h_0$")
-    ax.set_xlim(-0.7, 2.4 + 1.6 * steps - 0.8)
+    ax.set_xlim(-0.7, 2.9 + 1.6 * steps - 0.8)
     ax.set_ylim(-0.5, 2.9)
     ax.set_aspect("equal")
     ax.axis("off")
@@ -64,9 +64,10 @@ _TYPES = {
 
 
 def draw_rnn_types(axes=None):
-    """The five input/output patterns of RNNs, each with an example task."""
+    """The five input/output patterns of RNNs, each with an example task, and a colour key."""
     if axes is None:
-        _, axes = plt.subplots(1, len(_TYPES), figsize=(15, 3))
+        _, grid = plt.subplots(2, 3, figsize=(13, 6))
+        axes = grid.flatten()
     for ax, (title, (ins, outs)) in zip(axes, _TYPES.items()):
         steps = max(ins + outs) + 1
         for t in range(steps):
@@ -83,5 +84,18 @@ def draw_rnn_types(axes=None):
         ax.set_ylim(-0.4, 2.4)
         ax.set_aspect("equal")
         ax.axis("off")
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=11)
+    if len(axes) > len(_TYPES):                 # the spare panel holds the key
+        key = axes[len(_TYPES)]
+        for row, (kind, what) in enumerate((("y", "output $y_t$"), ("h", "hidden state $h_t$"),
+                                             ("x", "input $x_t$"))):
+            _box(key, 0.5, 2 - row, "", kind, w=0.5, h=0.4)
+            key.text(1.1, 2 - row, what, va="center", fontsize=11)
+        _arrow(key, (0.25, -0.9), (0.75, -0.9), color="tab:red")
+        key.text(1.1, -0.9, "state carried to the next step", va="center", fontsize=11)
+        key.set_xlim(-0.2, 5.6)
+        key.set_ylim(-1.4, 2.4)
+        key.set_aspect("equal")
+        key.axis("off")
+        key.set_title("key", fontsize=11)
     return axes

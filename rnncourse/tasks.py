@@ -3,6 +3,9 @@
 Each generator takes a ``torch.Generator`` so a notebook draws the same batches on every run.
 """
 import torch
+from torch import nn
+
+from rnncourse.train import steps
 
 
 def adding_problem(batch: int, steps: int, generator: torch.Generator | None = None):
@@ -28,6 +31,45 @@ def adding_problem(batch: int, steps: int, generator: torch.Generator | None = N
 
 
 ADDING_CHANCE_MSE = 1 / 6
+ADDING_STEPS, ADDING_BATCH = 60, 64
+ADDING_UPDATES = 1000   # notebook 04's full budget, the same for every model
+
+
+class LastStepRegressor(nn.Module):
+    """A recurrent layer (nn.RNN, nn.LSTM or nn.GRU) and a linear head on its last hidden state."""
+
+    def __init__(self, recurrent: type[nn.Module], hidden_size: int = 32):
+        super().__init__()
+        self.rnn = recurrent(input_size=2, hidden_size=hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, 1)
+
+    def forward(self, x):                         # x: (B, T, 2) -> (B,)
+        output, _ = self.rnn(x)                   # (B, T, H)
+        return self.head(output[:, -1]).squeeze(-1)
+
+
+def train_adding(model: nn.Module, updates: int, x_val: torch.Tensor, y_val: torch.Tensor,
+                 desc: str = "adding problem") -> list[tuple[int, float]]:
+    """Adam (lr 0.01, gradient norm clipped to 1) on fresh adding-problem batches of
+    ``ADDING_STEPS`` steps, the same batches for every model; returns
+    ``[(updates done, validation MSE on x_val, y_val)]`` every 25 updates and at the end."""
+    def validation_mse():
+        with torch.no_grad():
+            return nn.functional.mse_loss(model(x_val), y_val).item()
+
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    batches = torch.Generator().manual_seed(0)
+    history = [(0, validation_mse())]
+    for step in steps(updates, desc=desc):
+        x, y = adding_problem(ADDING_BATCH, ADDING_STEPS, batches)
+        loss = nn.functional.mse_loss(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        if (step + 1) % 25 == 0 or step + 1 == updates:
+            history.append((step + 1, validation_mse()))
+    return history
 
 
 QUOTE_ALPHABET = "abcdefghijklmnopqrstuvwxyz ,.\""
@@ -61,3 +103,44 @@ def quote_task(batch: int, steps: int, generator: torch.Generator | None = None,
     ids = torch.multinomial(probs, batch * steps, replacement=True, generator=generator)
     ids = ids.view(batch, steps)
     return ids, inside_quotes(ids, alphabet)
+
+
+QUOTE_UPDATES = 1500   # notebook 04's full budget for the quote tracker
+
+
+class QuoteTracker(nn.Module):
+    """An LSTM reading one-hot characters of ``QUOTE_ALPHABET`` and a linear head: at every
+    character, the logit of "inside a quotation"."""
+
+    def __init__(self, hidden_size: int = 8):
+        super().__init__()
+        self.lstm = nn.LSTM(len(QUOTE_ALPHABET), hidden_size, batch_first=True)
+        self.head = nn.Linear(hidden_size, 1)
+
+    def forward(self, ids):                       # ids (B, T) -> logits (B, T)
+        output, _ = self.lstm(nn.functional.one_hot(ids, len(QUOTE_ALPHABET)).float())
+        return self.head(output).squeeze(-1)
+
+
+def train_quote_tracker(updates: int, seed: int = 0) -> QuoteTracker:
+    """A :class:`QuoteTracker` trained with Adam on ``updates`` batches of 32 random strings of 80."""
+    torch.manual_seed(seed)
+    model = QuoteTracker()
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    batches = torch.Generator().manual_seed(seed)
+    for _ in steps(updates, desc="quote tracker"):
+        ids, target = quote_task(32, 80, batches)
+        loss = nn.functional.binary_cross_entropy_with_logits(model(ids), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model
+
+
+@torch.no_grad()
+def quote_accuracy(model: QuoteTracker) -> tuple[float, float]:
+    """(per-character accuracy, share of characters outside quotes) on 256 fresh random strings
+    of 200 characters, longer than in training."""
+    ids, target = quote_task(256, 200, torch.Generator().manual_seed(99))
+    accuracy = ((model(ids) > 0).float() == target).float().mean().item()
+    return accuracy, 1 - target.mean().item()

@@ -1,64 +1,15 @@
-"""Character-level text helpers for notebook 03: batching a stream for truncated BPTT, a bigram
-baseline, evaluation in bits per character, and colouring text by a hidden unit's activation
-(Karpathy, Johnson & Fei-Fei, "Visualizing and Understanding Recurrent Networks", 2015).
+"""Character-level text helpers for notebook 03: a bigram baseline, and colouring text by a
+hidden unit's activation (Karpathy, Johnson & Fei-Fei, "Visualizing and Understanding Recurrent
+Networks", 2015). Training and evaluation are in ``rnncourse.charlm``.
 
-Everything takes integer ids (``torch.long``) and models as arguments; a model is anything
-called as ``model(x (B, T), h) -> (logits (B, T, V), h)``, with ``h = None`` at the start.
+Everything takes integer ids (``torch.long``) and models as arguments.
 """
 import html
-import math
 
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from matplotlib.patches import Rectangle
-
-LN2 = math.log(2)
-
-
-# ---- batching a long stream ----
-
-def stream_rows(ids: torch.Tensor, batch_size: int) -> torch.Tensor:
-    """Cut a 1-D stream of ids into ``batch_size`` equal rows, shape ``(B, N // B)``.
-
-    Row b continues where it left off from one chunk to the next, so the hidden state carried
-    between chunks belongs to the same text (the classic layout for truncated BPTT).
-    """
-    n = ids.numel() // batch_size
-    return ids[:n * batch_size].view(batch_size, n)
-
-
-def tbptt_chunks(rows: torch.Tensor, seq_len: int):
-    """Yield ``(B, seq_len + 1)`` windows of ``rows`` that overlap by one character.
-
-    Inputs are ``chunk[:, :-1]`` and targets ``chunk[:, 1:]``; the next chunk starts at the
-    last input's successor, so no character is skipped as a target.
-    """
-    for start in range(0, rows.shape[1] - 1, seq_len):
-        chunk = rows[:, start:start + seq_len + 1]
-        if chunk.shape[1] > 1:
-            yield chunk
-
-
-# ---- evaluation ----
-
-@torch.no_grad()
-def stream_nats(model, ids: torch.Tensor, batch_size: int = 32, seq_len: int = 256) -> float:
-    """Mean negative log-likelihood (nats per character) of a model over a whole stream.
-
-    The hidden state is carried across chunks, as when the model reads the text in one go.
-    Characters cut off by the row layout (fewer than ``batch_size``) are not scored.
-    """
-    was_training = model.training
-    model.eval()
-    total, count, h = 0.0, 0, None
-    for chunk in tbptt_chunks(stream_rows(ids, batch_size), seq_len):
-        logits, h = model(chunk[:, :-1], h)
-        total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), chunk[:, 1:].reshape(-1),
-                                 reduction="sum").item()
-        count += chunk[:, 1:].numel()
-    model.train(was_training)
-    return total / count
 
 
 def bigram_nats(train_ids: torch.Tensor, test_ids: torch.Tensor, vocab_size: int,
@@ -100,6 +51,21 @@ def most_correlated_units(states: torch.Tensor, feature: torch.Tensor, k: int = 
     return [(int(u), float(r[u])) for u in order]
 
 
+def _background(v: float) -> str:
+    """Blue for -1, white for 0, red for +1, never so dark that black text becomes hard to read."""
+    v = max(-1.0, min(1.0, v))
+    fade = int(255 - 150 * abs(v))
+    return f"rgb(255,{fade},{fade})" if v > 0 else f"rgb({fade},{fade},255)"
+
+
+def colour_legend_html() -> str:
+    """The key to :func:`coloured_text_html`'s colours, as a row of labelled swatches."""
+    swatches = "".join(f'<span style="background:{_background(v)};padding:0 0.6em">{v:+.1f}</span>'
+                       for v in (-1.0, -0.5, 0.0, 0.5, 1.0))
+    return (f'<div style="font-family:monospace;color:black;background:white">unit activation: '
+            f'{swatches} (blue: negative, red: positive)</div>')
+
+
 def coloured_text_html(text: str, values: torch.Tensor, title: str = "") -> str:
     """HTML in which each character's background shows ``values`` in [-1, 1] (tanh units).
 
@@ -108,11 +74,8 @@ def coloured_text_html(text: str, values: torch.Tensor, title: str = "") -> str:
     """
     spans = []
     for ch, v in zip(text, values.tolist()):
-        v = max(-1.0, min(1.0, v))
-        fade = int(255 * (1 - abs(v)))
-        colour = f"rgb(255,{fade},{fade})" if v > 0 else f"rgb({fade},{fade},255)"
         shown = "⏎<br>" if ch == "\n" else html.escape(ch).replace(" ", "&nbsp;")
-        spans.append(f'<span style="background:{colour}">{shown}</span>')
+        spans.append(f'<span style="background:{_background(v)}">{shown}</span>')
     head = f"<b>{html.escape(title)}</b><br>" if title else ""
     return (f'<div style="font-family:monospace;line-height:1.5;color:black;background:white">'
             f'{head}{"".join(spans)}</div>')

@@ -42,3 +42,13 @@ def test_names_are_about_30000_distinct_lowercase_words():
     assert 25_000 < len(names) < 35_000
     assert len(set(names)) == len(names), "a name appears twice"
     assert all(name.isalpha() and name.islower() for name in names)
+
+
+def test_korean_is_hangul_split_90_10_without_pdf_debris():
+    train = (DATA / "korean/train.txt").read_text(encoding="utf-8")
+    valid = (DATA / "korean/valid.txt").read_text(encoding="utf-8")
+    assert 0.08 < len(valid) / (len(train) + len(valid)) < 0.12
+    hangul = sum("가" <= ch <= "힣" for ch in train)
+    assert hangul > 0.5 * len(train.replace(" ", "").replace("\n", "")), "mostly Hangul syllables"
+    assert "\x0c" not in train + valid and "- 1 -" not in train + valid, "PDF page marks left in"
+    assert valid[:200] not in train, "validation text overlaps training text"

@@ -7,6 +7,8 @@ guarantee.
 import torch
 from torch import nn
 
+from rnncourse.checks import expect_close, visible_check
+
 B, D, H, C, T = 2, 3, 4, 2, 5
 
 
@@ -30,6 +32,7 @@ def _weights():
     return (torch.randn(H, D, generator=g), torch.randn(H, H, generator=g), torch.randn(H, generator=g))
 
 
+@visible_check
 def rnn_cell(fn):
     W_xh, W_hh, b = _weights()
     g = torch.Generator().manual_seed(2)
@@ -39,10 +42,16 @@ def rnn_cell(fn):
     assert tuple(out.shape) == (B, H), f"h_t should have shape (B, H) = {(B, H)}, got {tuple(out.shape)}"
     with torch.no_grad():
         _, h_n = rnn_with(W_xh, W_hh, b)(x.unsqueeze(1), h.unsqueeze(0))
-    assert torch.allclose(out, h_n[0], atol=1e-5), "h_t differs from nn.RNN's: check each term, the bias and tanh"
+    expect_close(out, h_n[0], "h_t", likely={
+        "tanh is left out": x @ W_xh.T + h @ W_hh.T + b,
+        "the bias is left out": torch.tanh(x @ W_xh.T + h @ W_hh.T),
+        "sigmoid is used instead of tanh": torch.sigmoid(x @ W_xh.T + h @ W_hh.T + b),
+        "h_prev is ignored": torch.tanh(x @ W_xh.T + b),
+        "W_hh is not transposed (h_prev @ W_hh instead of h_prev @ W_hh.T)": torch.tanh(x @ W_xh.T + h @ W_hh + b)})
     _passed("rnn_cell", 3)
 
 
+@visible_check(uses=("rnn_cell",))
 def rnn_forward(fn):
     W_xh, W_hh, b = _weights()
     g = torch.Generator().manual_seed(3)
@@ -52,11 +61,16 @@ def rnn_forward(fn):
     assert tuple(last.shape) == (B, H), f"h_last should be (B, H), got {tuple(last.shape)}"
     with torch.no_grad():
         ref, h_n = rnn_with(W_xh, W_hh, b)(x, h0.unsqueeze(0))
-    assert torch.allclose(states, ref, atol=1e-5), "all_states differ from nn.RNN's: is h carried from step to step?"
+    h0_every_step = torch.tanh(x @ W_xh.T + (h0 @ W_hh.T).unsqueeze(1) + b)
+    expect_close(states, ref, "all_states", likely={
+        "the hidden state is not carried forward (h0 is used at every step)": h0_every_step,
+        "the states are shifted by one step (h0 included, the last state missing)":
+            torch.cat([h0.unsqueeze(1), ref[:, :-1]], dim=1)})
     assert torch.allclose(last, h_n[0], atol=1e-5), "h_last should be the state after the last step"
     _passed("rnn_forward", 4)
 
 
+@visible_check
 def load_into_nn_rnn(fn):
     W_xh, W_hh, b = _weights()
     rnn = fn(W_xh, W_hh, b)
@@ -70,6 +84,7 @@ def load_into_nn_rnn(fn):
     _passed("load_into_nn_rnn", 2)
 
 
+@visible_check
 def count_rnn_params(fn):
     for d, h in ((10, 20), (10_000, 100)):
         want = sum(p.numel() for p in nn.RNN(d, h).parameters())
@@ -78,6 +93,7 @@ def count_rnn_params(fn):
     _passed("count_rnn_params", 2)
 
 
+@visible_check
 def many_to_one_head(fn):
     g = torch.Generator().manual_seed(5)
     outputs, W, b = torch.randn(B, T, H, generator=g), torch.randn(C, H, generator=g), torch.randn(C, generator=g)
@@ -87,6 +103,7 @@ def many_to_one_head(fn):
     _passed("many_to_one_head", 2)
 
 
+@visible_check
 def many_to_many_head(fn):
     g = torch.Generator().manual_seed(6)
     outputs, W, b = torch.randn(B, T, H, generator=g), torch.randn(C, H, generator=g), torch.randn(C, generator=g)

@@ -7,6 +7,8 @@ guarantee.
 import torch
 from torch import nn
 
+from rnncourse.checks import expect_close, visible_check
+
 B, D, H, T = 2, 3, 4, 5
 GRAD_NAMES = ("dx_t", "dh_prev", "dW_xh", "dW_hh", "db")
 
@@ -30,16 +32,24 @@ def _expect_grads(got, want, names, fn_name):
         assert torch.allclose(g, w, atol=1e-5), f"{name} differs from autograd's"
 
 
+@visible_check
 def rnn_cell_backward(fn):
     x, h_prev, W_xh, W_hh, b, dh = _tensors(1, (B, D), (B, H), (H, D), (H, H), (H,), (B, H))
     leaves = [t.clone().requires_grad_(True) for t in (x, h_prev, W_xh, W_hh, b)]
     h_t = torch.tanh(leaves[0] @ leaves[2].T + leaves[1] @ leaves[3].T + leaves[4])
     h_t.backward(dh)
     got = fn(dh, x, h_prev, h_t.detach(), W_xh, W_hh)
+    h = h_t.detach()
+    for mistake, dz in (("tanh' is taken at h_t (1 - tanh(h_t)^2) instead of 1 - h_t^2", dh * (1 - torch.tanh(h) ** 2)),
+                        ("tanh' is left out (dz = dh)", dh)):
+        if isinstance(got, (tuple, list)) and len(got) == 5 and isinstance(got[1], torch.Tensor) \
+                and got[1].shape == h_prev.shape and torch.allclose(got[1], dz @ W_hh, atol=1e-5):
+            raise AssertionError(f"dh_prev is wrong: it is what you get when {mistake}")
     _expect_grads(got, [leaf.grad for leaf in leaves], GRAD_NAMES, "rnn_cell_backward")
     _passed("rnn_cell_backward", 3)
 
 
+@visible_check(uses=("rnn_cell_backward",))
 def bptt(fn):
     x, h0, dstates = _tensors(2, (B, T, D), (B, H), (B, T, H))
     rnn = nn.RNN(D, H, batch_first=True)
@@ -54,6 +64,7 @@ def bptt(fn):
     _passed("bptt", 3)
 
 
+@visible_check
 def clip_grad_norm(fn):
     grads = _tensors(3, (4, 3), (4,), (2, 2, 2))
     for max_norm in (1.0, 100.0):
@@ -62,16 +73,25 @@ def clip_grad_norm(fn):
             p.grad = g.clone()
         want_norm = nn.utils.clip_grad_norm_(params, max_norm)
         clipped, total = fn([g.clone() for g in grads], max_norm)
+        norms = [g.norm().item() for g in grads]
+        for mistake, value in (("the tensors' norms are added instead of combined as one vector", sum(norms)),
+                               ("the largest single tensor norm is returned", max(norms)),
+                               ("the norm is measured after clipping", min(max_norm, want_norm.item()))):
+            if abs(value - want_norm.item()) > 1e-3 and abs(float(total) - value) < 1e-4 * value:
+                raise AssertionError(f"total_norm is what you get when {mistake}")
         assert abs(float(total) - want_norm.item()) < 1e-4 * want_norm.item(), \
             f"total_norm should be {want_norm.item():.4f} (the norm of all gradients together, before clipping), got {float(total):.4f}"
         assert len(clipped) == len(grads), "return one clipped tensor per gradient, in order"
-        for k, (c, p) in enumerate(zip(clipped, params)):
-            assert tuple(c.shape) == tuple(p.shape), f"clipped[{k}] should keep the shape {tuple(p.shape)}"
-            assert torch.allclose(c, p.grad, atol=1e-6), \
-                f"clipped[{k}] differs from clip_grad_norm_ with max_norm={max_norm}"
+        for k, (c, p, g) in enumerate(zip(clipped, params, grads)):
+            expect_close(c, p.grad, f"clipped[{k}] (max_norm={max_norm})", atol=1e-6, likely={
+                "each tensor is clipped by its own norm instead of the global one": g * min(1.0, max_norm / g.norm().item()),
+                "each value is clamped to [-max_norm, max_norm] (clipping by value)": g.clamp(-max_norm, max_norm),
+                "the gradients are always rescaled to max_norm, even when their norm is below it":
+                    g * max_norm / want_norm.item()})
     _passed("clip_grad_norm", 3)
 
 
+@visible_check
 def batchify(fn):
     out = fn(torch.arange(26), 4)
     assert isinstance(out, torch.Tensor), f"batchify should return a tensor, got {type(out).__name__}"
@@ -81,6 +101,7 @@ def batchify(fn):
     _passed("batchify", 2)
 
 
+@visible_check
 def tbptt_batches(fn):
     data = torch.arange(20).reshape(2, 10)
     windows = list(fn(data, 4))
@@ -95,6 +116,7 @@ def tbptt_batches(fn):
     _passed("tbptt_batches", 3)
 
 
+@visible_check
 def detach_state(fn):
     h = torch.randn(1, B, H, requires_grad=True) * 2    # part of a graph
     c = torch.randn(1, B, H, requires_grad=True) * 2

@@ -10,11 +10,14 @@ import math
 import torch
 import torch.nn.functional as F
 
+from rnncourse.checks import visible_check
+
 
 def _passed(name, n):
     print(f"✔ {name}: {n} visible checks passed")
 
 
+@visible_check
 def build_vocab(fn):
     itos, stoi = fn("hello")
     assert itos == ["e", "h", "l", "o"], (
@@ -23,6 +26,7 @@ def build_vocab(fn):
     _passed("build_vocab", 2)
 
 
+@visible_check
 def encode(fn):
     ids = fn("hello", {"e": 0, "h": 1, "l": 2, "o": 3})
     assert isinstance(ids, torch.Tensor), f"encode should return a tensor, got {type(ids).__name__}"
@@ -31,12 +35,14 @@ def encode(fn):
     _passed("encode", 3)
 
 
+@visible_check
 def decode(fn):
     text = fn(torch.tensor([1, 0, 2, 2, 3]), ["e", "h", "l", "o"])
     assert text == "hello", f"[1, 0, 2, 2, 3] should decode to 'hello', got {text!r}"
     _passed("decode", 1)
 
 
+@visible_check
 def one_hot(fn):
     ids = torch.tensor([[1, 0, 2, 2, 3]])
     x = fn(ids, 4)
@@ -48,6 +54,7 @@ def one_hot(fn):
     _passed("one_hot", 3)
 
 
+@visible_check
 def sample(fn):
     logits = torch.tensor([[2.0, 1.0, 0.0, -1.0]]).repeat(4000, 1)
     g = torch.Generator().manual_seed(0)
@@ -59,12 +66,17 @@ def sample(fn):
     want = F.softmax(logits[0] / 0.5, dim=-1)
     freq_cold = torch.bincount(fn(logits, g, temperature=0.5), minlength=4).float() / 4000
     assert (freq - F.softmax(logits[0], dim=-1)).abs().max() < 0.04, "at temperature 1, draw from softmax(logits)"
+    for mistake, wrong in (("the logits are multiplied by the temperature instead of divided", logits[0] * 0.5),
+                           ("the temperature is ignored", logits[0])):
+        assert (freq_cold - F.softmax(wrong, dim=-1)).abs().max() >= 0.04, \
+            f"the frequencies at temperature 0.5 are what you get when {mistake}: draw from softmax(logits / 0.5)"
     assert (freq_cold - want).abs().max() < 0.04, "at temperature 0.5, draw from softmax(logits / 0.5)"
     top = fn(logits, g, top_k=2)
     assert set(top.tolist()) <= {0, 1}, "with top_k=2 only the two highest-scoring ids may be drawn"
     _passed("sample", 4)
 
 
+@visible_check(uses=("one_hot", "sample"))
 def CharRNN(cls):
     torch.manual_seed(0)
     model = cls(5, 8)
@@ -89,6 +101,7 @@ def CharRNN(cls):
     _passed("CharRNN", 5)
 
 
+@visible_check
 def sequence_loss(fn):
     g = torch.Generator().manual_seed(0)
     logits = torch.randn(2, 5, 4, generator=g)
@@ -101,6 +114,7 @@ def sequence_loss(fn):
     _passed("sequence_loss", 2)
 
 
+@visible_check
 def bits_per_char(fn):
     uniform = float(fn(torch.zeros(2, 3, 8), torch.zeros(2, 3, dtype=torch.long)))
     assert abs(uniform - 3.0) < 1e-5, (

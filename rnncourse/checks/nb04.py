@@ -7,6 +7,8 @@ guarantee.
 import torch
 from torch import nn
 
+from rnncourse.checks import expect_close, visible_check
+
 B, D, H, T = 2, 3, 4, 5
 
 
@@ -31,6 +33,14 @@ def _pair(result, what):
     return result
 
 
+def _lstm_gates_as(order, x, h, c, W_ih, W_hh, b_ih, b_hh):
+    """The LSTM step when the stacked rows are read as the gates in ``order`` (a known mistake)."""
+    z = dict(zip(order, (x @ W_ih.T + b_ih + h @ W_hh.T + b_hh).chunk(4, dim=-1)))
+    c_new = torch.sigmoid(z["f"]) * c + torch.sigmoid(z["i"]) * torch.tanh(z["g"])
+    return torch.sigmoid(z["o"]) * torch.tanh(c_new), c_new
+
+
+@visible_check
 def lstm_cell(fn):
     x, h, c, W_ih, W_hh, b_ih, b_hh = _inputs(1, (B, D), (B, H), (B, H), (4 * H, D), (4 * H, H),
                                               (4 * H,), (4 * H,))
@@ -42,12 +52,15 @@ def lstm_cell(fn):
         ref_h, ref_c = _loaded(nn.LSTMCell(D, H), W_ih, W_hh, b_ih, b_hh)(x, (h, c))
     if torch.allclose(h_new, ref_c, atol=1e-5) and torch.allclose(c_new, ref_h, atol=1e-5):
         raise AssertionError("h and c are swapped: return (h_new, c_new) in that order")
-    assert torch.allclose(c_new, ref_c, atol=1e-5), \
-        "c differs from nn.LSTMCell's: check the gate order (i, f, g, o) and c = f * c_prev + i * g"
+    expect_close(c_new, ref_c, "c", likely={
+        f"the gates are read in the order {', '.join(order)} instead of PyTorch's i, f, g, o":
+            _lstm_gates_as(order, x, h, c, W_ih, W_hh, b_ih, b_hh)[1]
+        for order in ("ifog", "fiog", "gifo", "oifg")})
     assert torch.allclose(h_new, ref_h, atol=1e-5), "c is right but h is not: h = o * tanh(c_new)"
     _passed("lstm_cell", 3)
 
 
+@visible_check(uses=("lstm_cell",))
 def lstm_forward(fn):
     x, h0, c0, W_ih, W_hh, b_ih, b_hh = _inputs(2, (B, T, D), (B, H), (B, H), (4 * H, D),
                                                 (4 * H, H), (4 * H,), (4 * H,))
@@ -66,6 +79,7 @@ def lstm_forward(fn):
     _passed("lstm_forward", 3)
 
 
+@visible_check
 def peephole_lstm_cell(fn):
     x, h, c, W_ih, W_hh, b_ih, b_hh = _inputs(3, (B, D), (B, H), (B, H), (4 * H, D), (4 * H, H),
                                               (4 * H,), (4 * H,))
@@ -86,6 +100,7 @@ def peephole_lstm_cell(fn):
     _passed("peephole_lstm_cell", 2)
 
 
+@visible_check
 def gru_cell(fn):
     x, h, W_ih, W_hh, b_ih, b_hh = _inputs(4, (B, D), (B, H), (3 * H, D), (3 * H, H), (3 * H,),
                                            (3 * H,))
@@ -101,6 +116,7 @@ def gru_cell(fn):
     _passed("gru_cell", 2)
 
 
+@visible_check
 def count_lstm_gru_params(fn):
     for d, h in ((10, 20), (10_000, 100)):
         got = fn(d, h)

@@ -7,6 +7,8 @@ guarantee.
 import torch
 from torch import nn
 
+from rnncourse.checks import visible_check
+
 B, T, D, H = 2, 5, 3, 4
 
 
@@ -33,6 +35,7 @@ def _unpack(result, name):
     return result[0], result[1][0], result[1][1]
 
 
+@visible_check
 def stacked_rnn_forward(fn):
     lstm = _lstm(layers=2)
     x = _x()
@@ -50,6 +53,7 @@ def stacked_rnn_forward(fn):
     _passed("stacked_rnn_forward", 4)
 
 
+@visible_check
 def bidirectional_forward(fn):
     for layers in (1, 2):
         lstm = _lstm(layers=layers, bidirectional=True)
@@ -70,6 +74,7 @@ def bidirectional_forward(fn):
     _passed("bidirectional_forward", 5)
 
 
+@visible_check
 def split_h_n(fn):
     lstm = _lstm(layers=2, bidirectional=True)
     with torch.no_grad():
@@ -84,6 +89,7 @@ def split_h_n(fn):
     _passed("split_h_n", 3)
 
 
+@visible_check
 def final_states_for_classifier(fn):
     lstm = _lstm(layers=2, bidirectional=True)
     with torch.no_grad():
@@ -97,6 +103,7 @@ def final_states_for_classifier(fn):
     _passed("final_states_for_classifier", 3)
 
 
+@visible_check
 def CharTagger(cls):
     for bi in (True, False):
         torch.manual_seed(0)
