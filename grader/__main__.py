@@ -7,7 +7,9 @@ from pathlib import Path
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("release", help="generate notebooks/ from solutions/ with nbgrader")
+    p = sub.add_parser("release", help="generate notebooks/ from solutions/ with nbgrader")
+    p.add_argument("--force", action="store_true",
+                   help="replace notebooks edited since the last release (a copy is kept)")
 
     p = sub.add_parser("autograde", help="grade SUBMISSIONS/<student_id>/<NN_topic>.ipynb")
     p.add_argument("submissions", type=Path)
@@ -27,14 +29,20 @@ def main(argv=None) -> int:
     p = sub.add_parser("report", help="per-exercise pass rates and common mistakes")
     p.add_argument("out", type=Path, nargs="?", default=Path("build/autograde"))
 
-    p = sub.add_parser("demo", help="release, grade a small class, print the table")
+    p = sub.add_parser("demo", help="release, grade a small class, print the table (in build/demo)")
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--notebook", action="append", help="only these notebooks (repeatable)")
     p.add_argument("--no-isolation", action="store_true")
 
     args = parser.parse_args(argv)
     if args.command == "release":
-        from grader.release import release
-        for path in release():
+        from grader.release import EditedNotebooks, release
+        try:
+            paths = release(force=args.force)
+        except EditedNotebooks as e:
+            print(e, file=sys.stderr)
+            return 1
+        for path in paths:
             print(f"wrote {path}")
         return 0
     if args.command == "autograde":
@@ -55,7 +63,7 @@ def main(argv=None) -> int:
         return 0
     if args.command == "demo":
         from grader.demo import demo
-        return demo(jobs=args.jobs, isolate=not args.no_isolation)
+        return demo(jobs=args.jobs, isolate=not args.no_isolation, names=args.notebook)
     return 2
 
 

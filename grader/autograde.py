@@ -27,6 +27,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from grader import formgrader
 from grader.feedback import render
 from grader.grade import FAULT_MESSAGE, SubmissionResult, every_row_failed, file_sha256
 from grader.gradebook import GradebookWriter
@@ -140,6 +141,7 @@ def autograde(submissions: Path, out: Path, *, jobs: int = 2, db_url: str | None
     out.mkdir(parents=True, exist_ok=True)
     db_url = db_url or f"sqlite:///{(out / 'gradebook.db').resolve()}"
     gradebook = GradebookWriter(db_url, list(releases.values()))
+    formgrader.write_config(out, db_url)  # nbgrader's course folders: grader/formgrader.py
 
     done: dict[tuple[str, str], SubmissionResult] = {}
     todo = queue.Queue()
@@ -243,6 +245,8 @@ def _save(out: Path, submissions: Path | None, result: SubmissionResult, gradebo
     shown.student_id = clean_text(shown.student_id)
     _atomic_write(out / "feedback" / result.student_id / f"{result.notebook}.html", render(shown, nb))
     gradebook.record(result)
+    if submissions is not None:  # nbgrader's folders and records, for formgrader
+        formgrader.save(out, submissions, result, nb, gradebook.gb)
     _atomic_write(out / "results" / result.student_id / f"{result.notebook}.json",
                   json.dumps(result.to_json(), indent=1))
 

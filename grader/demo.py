@@ -2,14 +2,16 @@
 
 The class is made from what ships: the reference answers, the untouched release, two
 students who make real mistakes (taken from the known-wrong variants), and one who tries to
-fool the checks. Everything is written under ``build/demo``.
+fool the checks. Everything is written under ``build/demo``, the release too: ``notebooks/``,
+where students work, is never touched.
 """
+import json
 import shutil
 from pathlib import Path
 
 from grader.autograde import autograde
 from grader.classroom import fill_release, reference_answers, write_submission
-from grader.notebooks import ROOT, read_release
+from grader.notebooks import ROOT, notebook_names, read_release
 from grader.release import release
 from grader.report import report
 from grader.variants import variants_of
@@ -25,40 +27,67 @@ def rnn_cell(x_t, h_prev, W_xh, W_hh, b):
 '''
 
 
-def flawed_answers(name: str, which: int) -> dict[str, str]:
+# Who in the demo's class is not a student: kept out of the report's statistics.
+NOT_STUDENTS = {"reference": "the reference answers", "untouched": "the release, unanswered"}
+# Names for nbgrader's formgrader (nbgrader's students.csv format): all synthetic.
+# (first, last): formgrader lists "last, first", as in "Synthetic, One".
+NAMES = {"reference": ("Answers", "Reference"), "untouched": ("Release", "Untouched"),
+         "flawed-1": ("One", "Synthetic"), "flawed-2": ("Two", "Synthetic"),
+         "forger": ("Forger", "Synthetic")}
+
+
+def flawed_answers(name: str, which: int, release_dir: Path) -> dict[str, str]:
     """Reference answers with every other exercise replaced by one of its known mistakes."""
     answers = reference_answers(name)
     wrong: dict[str, list] = {}
     for v in variants_of(name):
         if v.kind == "wrong":
             wrong.setdefault(v.exercise, []).append(v)
-    for position, exercise in enumerate(read_release(name).exercises):
+    for position, exercise in enumerate(read_release(name, release_dir).exercises):
         mistakes = wrong.get(exercise.name, [])
         if position % 2 == which and mistakes:
             answers[exercise.name] = mistakes[which % len(mistakes)].source
     return answers
 
 
-def build_class(root: Path, names: list[str]) -> None:
+def build_class(root: Path, names: list[str], release_dir: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
     for name in names:
-        write_submission(root, "reference", name, fill_release(name, reference_answers(name)))
-        write_submission(root, "untouched", name, fill_release(name, {}))
+        def submit(student, answers):
+            write_submission(root, student, name, fill_release(name, answers, release_dir))
+        submit("reference", reference_answers(name))
+        submit("untouched", {})
         for which in (0, 1):
-            write_submission(root, f"flawed-{which + 1}", name, fill_release(name, flawed_answers(name, which)))
-    forged = dict(reference_answers(names[0]), rnn_cell=FORGED_RNN_CELL)
-    write_submission(root, "forger", names[0], fill_release(names[0], forged))
+            submit(f"flawed-{which + 1}", flawed_answers(name, which, release_dir))
+    lines = ["id,first_name,last_name,email"] + [f"{k},{first},{last}," for k, (first, last) in NAMES.items()]
+    (root / "students.csv").write_text("\n".join(lines) + "\n")
+    if "01_rnn_fundamentals" in names:
+        forged = dict(reference_answers("01_rnn_fundamentals"), rnn_cell=FORGED_RNN_CELL)
+        write_submission(root, "forger", "01_rnn_fundamentals",
+                         fill_release("01_rnn_fundamentals", forged, release_dir))
 
 
-def demo(jobs: int = 2, isolate: bool = True) -> int:
-    print("== release: solutions/ -> notebooks/ (nbgrader generate_assignment)")
-    names = [p.stem for p in release()]
+def describe_class(out: Path) -> None:
+    """``class.json``: the report labels this class as synthetic and leaves out non-students."""
+    (out / "class.json").write_text(json.dumps({
+        "label": "Synthetic demo class: reference answers and known mistakes from the course's "
+                 "variants, not real students",
+        "not_students": NOT_STUDENTS}, indent=1) + "\n")
+
+
+def demo(jobs: int = 2, isolate: bool = True, names: list[str] | None = None) -> int:
+    names = names or notebook_names()
+    release_dir, submissions, out = DEMO / "release", DEMO / "submissions", DEMO / "out"
+    print(f"== release: solutions/ -> {release_dir.relative_to(ROOT)}/ (nbgrader generate_assignment)")
+    shutil.rmtree(release_dir, ignore_errors=True)
+    release(release_dir, names=names)
     print(f"   released {len(names)} notebooks: {', '.join(names)}")
-    submissions, out = DEMO / "submissions", DEMO / "out"
-    build_class(submissions, names)
+    build_class(submissions, names, release_dir)
     shutil.rmtree(out, ignore_errors=True)
     print(f"== autograde {submissions.relative_to(ROOT)} (isolated: {isolate})")
-    results = autograde(submissions, out, jobs=jobs, isolate=isolate, notebooks=names)
+    results = autograde(submissions, out, jobs=jobs, isolate=isolate, notebooks=names,
+                        release_dir=release_dir)
+    describe_class(out)
     print("\n== grades")
     print(f"{'student':12s} {'notebook':26s} {'score':>9s}")
     for r in results:
@@ -66,7 +95,7 @@ def demo(jobs: int = 2, isolate: bool = True) -> int:
         print(f"{r.student_id:12s} {r.notebook:26s} {r.score:4g}/{maximum:<4g}")
     print("\n== what the graded students got wrong (from grades.csv)")
     for r in results:
-        if r.student_id in ("reference", "untouched"):
+        if r.student_id in NOT_STUDENTS:
             continue
         for row in r.rows:
             if row.status != "passed":
@@ -74,7 +103,8 @@ def demo(jobs: int = 2, isolate: bool = True) -> int:
                       f"{row.status:8s} {row.message[:150]}")
     print("\n== class report")
     print(report(out))
-    print(f"\noutputs: {out.relative_to(ROOT)}/grades.csv, feedback/<student>/<notebook>.html, gradebook.db")
+    print(f"\noutputs: {out.relative_to(ROOT)}/grades.csv, report.html, feedback/<student>/<notebook>.html, "
+          "gradebook.db (nbgrader's formgrader: make lab-instructor)")
     return _verdict(results)
 
 

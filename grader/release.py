@@ -2,16 +2,38 @@
 
 nbgrader strips the solutions and the hidden-test blocks, locks the check cells and records
 checksums; we lay out the course directory it expects (one assignment per notebook), run it,
-and add a first cell saying where the notebook comes from.
+add a first cell saying where the notebook comes from and a last cell to grade yourself.
+
+``notebooks/`` is also where self-study learners work, so a release never overwrites a
+notebook someone edited: ``notebooks/.release.json`` records the sha256 of what the last
+release wrote, and a notebook that matches neither that record, nor the committed copy, nor
+the new release is refused (``--force`` replaces it, keeping a copy in ``notebooks/.replaced/``).
 """
+import hashlib
 import json
 import shutil
+import subprocess
 import tempfile
+import time
 from pathlib import Path
 
-from grader.notebooks import RELEASE, SOLUTIONS, notebook_names
+from grader.notebooks import RELEASE, ROOT, SOLUTIONS, notebook_names
 
 NOTE_ID = "generated-from-solutions"
+GRADE_ID = "grade-yourself"
+MANIFEST = ".release.json"
+REPLACED = ".replaced"
+
+
+class EditedNotebooks(Exception):
+    """Release notebooks that someone edited since the last release; nothing was written."""
+
+    def __init__(self, paths: list[Path]):
+        self.paths = paths
+        names = ", ".join(p.name for p in paths)
+        super().__init__(f"not overwriting {names}: edited since the last release (your work?). "
+                         "Move them away, or run `python -m grader release --force` "
+                         f"(keeps a copy in {paths[0].parent.name}/{REPLACED}/).")
 
 
 def _note_cell(name: str) -> dict:
@@ -21,14 +43,48 @@ def _note_cell(name: str) -> dict:
                        "not this file.*"]}
 
 
-def generate(names: list[str], out_dir: Path) -> list[Path]:
-    """Run nbgrader's generate_assignment for each notebook and write the results to ``out_dir``."""
+def _grade_cells(name: str) -> list[dict]:
+    """The notebook's last cells: save, then grade yourself with the course's hidden checks."""
+    text = ("## Grade yourself\n\n"
+            "Save the notebook first (**Ctrl+S**), then run the cell below: it grades the saved "
+            "file with the same hidden checks as your instructor's grader and shows each "
+            "exercise's score and what to fix. (From a terminal: "
+            f"`python -m grader check {name}.ipynb`.)")
+    return [{"cell_type": "markdown", "id": f"{GRADE_ID}-note", "metadata": {"tags": ["generated"]},
+             "source": text},
+            {"cell_type": "code", "execution_count": None, "id": GRADE_ID, "outputs": [],
+             "metadata": {"tags": ["generated", "demo"]},
+             "source": "from rnncourse.selfcheck import grade_me\ngrade_me()"}]
+
+
+def _text(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _committed(path: Path) -> bytes | None:
+    """The copy of ``path`` in git's HEAD, if the course is a git checkout (it is safe there)."""
+    try:
+        rel = path.resolve().relative_to(ROOT)
+        return subprocess.run(["git", "-C", str(ROOT), "show", f"HEAD:{rel.as_posix()}"],
+                              capture_output=True, check=True).stdout
+    except (ValueError, OSError, subprocess.CalledProcessError):
+        return None
+
+
+def generate(names: list[str], out_dir: Path) -> dict[str, bytes]:
+    """Run nbgrader's generate_assignment for each notebook; the release notebooks' bytes by name."""
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+    generated = {}
     with tempfile.TemporaryDirectory(prefix="course-") as root:
         config = Config()
         config.CourseDirectory.root = root
@@ -42,14 +98,51 @@ def generate(names: list[str], out_dir: Path) -> list[Path]:
             result = api.generate_assignment(name, force=True)
             if not result["success"]:
                 raise RuntimeError(f"nbgrader could not release {name}:\n{result['log']}{result.get('error', '')}")
-            generated = Path(root, "release", name, f"{name}.ipynb")
-            nb = json.loads(generated.read_text())
-            nb["cells"].insert(0, _note_cell(name))
-            target = out_dir / f"{name}.ipynb"
-            target.write_text(json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
-            written.append(target)
+            nb = json.loads(Path(root, "release", name, f"{name}.ipynb").read_text())
+            nb["cells"] = [_note_cell(name)] + nb["cells"] + _grade_cells(name)
+            generated[name] = (json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode()
+    return generated
+
+
+def edited(out_dir: Path, generated: dict[str, bytes]) -> list[Path]:
+    """The notebooks in ``out_dir`` that a release would overwrite and that someone changed."""
+    try:
+        recorded = json.loads((out_dir / MANIFEST).read_text())
+    except (FileNotFoundError, ValueError):
+        recorded = {}
+    changed = []
+    for name, new in generated.items():
+        target = out_dir / f"{name}.ipynb"
+        old = _text(target)
+        if old is None or old == new or _sha256(old) == recorded.get(target.name):
+            continue
+        if old != _committed(target):
+            changed.append(target)
+    return changed
+
+
+def write(out_dir: Path, generated: dict[str, bytes], force: bool = False) -> list[Path]:
+    """Write the release to ``out_dir``, refusing (all or nothing) to overwrite edited notebooks."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    changed = edited(out_dir, generated)
+    if changed and not force:
+        raise EditedNotebooks(changed)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for target in changed:
+        keep = out_dir / REPLACED / f"{target.stem}.{stamp}.ipynb"
+        keep.parent.mkdir(exist_ok=True)
+        shutil.copy2(target, keep)
+        print(f"kept your edited {target.name} as {keep.relative_to(out_dir)}")
+    written = []
+    for name, data in generated.items():
+        target = out_dir / f"{name}.ipynb"
+        if _text(target) != data:
+            target.write_bytes(data)
+        written.append(target)
+    manifest = {f"{name}.ipynb": _sha256(data) for name, data in sorted(generated.items())}
+    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
     return written
 
 
-def release(out_dir: Path = RELEASE) -> list[Path]:
-    return generate(notebook_names(), out_dir)
+def release(out_dir: Path = RELEASE, force: bool = False, names: list[str] | None = None) -> list[Path]:
+    return write(Path(out_dir), generate(names or notebook_names(), Path(out_dir)), force)
