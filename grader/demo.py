@@ -11,7 +11,7 @@ from pathlib import Path
 
 from grader.autograde import autograde
 from grader.classroom import fill_release, reference_answers, write_submission
-from grader.notebooks import ROOT, notebook_names, read_release
+from grader.notebooks import RELEASE, ROOT, notebook_names, read_release
 from grader.release import release
 from grader.report import report
 from grader.variants import variants_of
@@ -36,7 +36,7 @@ NAMES = {"reference": ("Answers", "Reference"), "untouched": ("Release", "Untouc
          "forger": ("Forger", "Synthetic")}
 
 
-def flawed_answers(name: str, which: int, release_dir: Path) -> dict[str, str]:
+def flawed_answers(name: str, which: int, release_dir: Path = RELEASE) -> dict[str, str]:
     """Reference answers with every other exercise replaced by one of its known mistakes."""
     answers = reference_answers(name)
     wrong: dict[str, list] = {}
