@@ -246,7 +246,11 @@ def _save(out: Path, submissions: Path | None, result: SubmissionResult, gradebo
     _atomic_write(out / "feedback" / result.student_id / f"{result.notebook}.html", render(shown, nb))
     gradebook.record(result)
     if submissions is not None:  # nbgrader's folders and records, for formgrader
-        formgrader.save(out, submissions, result, nb, gradebook.gb)
+        try:
+            formgrader.save(out, submissions, result, nb, gradebook.gb)
+        except UnicodeEncodeError:  # nbgrader's database takes UTF-8 names only; grades.csv has it
+            print(f"formgrader: {clean_text(result.student_id)}/{result.notebook} is left out of "
+                  "nbgrader's folders: its folder name is not UTF-8", file=sys.stderr)
     _atomic_write(out / "results" / result.student_id / f"{result.notebook}.json",
                   json.dumps(result.to_json(), indent=1))
 
