@@ -154,7 +154,11 @@ def test_student_works_in_jupyterlab_and_grades_themselves(page, tmp_path):
         check.locator(".jp-OutputArea-output", has_text="✔").first.wait_for(timeout=120_000)
         outputs = check.locator(".jp-OutputArea").inner_text()
         assert "✘" not in outputs and "Error" not in outputs, outputs
-        check.scroll_into_view_if_needed()
+        # the answer at the top of the view and its check's ✔ line painted below it (JupyterLab
+        # renders cells lazily, so wait until the output is really on screen)
+        answer.evaluate("e => e.scrollIntoView({block: 'start'})")
+        expect(check.locator(".jp-OutputArea-output").first).to_be_in_viewport()
+        expect(check.locator(".jp-OutputArea-output").first).to_be_visible()
         page.screenshot(path=SHOTS / "student-visible-check-passes.png")
 
         page.keyboard.press("Escape")
