@@ -8,6 +8,7 @@ equations become MathML (which browsers render natively), and nothing is loaded 
 images must be ``data:`` URIs, and the page's Content-Security-Policy forbids everything else.
 Only check names and messages are shown, never a hidden check's code.
 """
+import functools
 import html
 import re
 
@@ -73,6 +74,12 @@ _markdown.renderer.register("block_math", lambda _, text: _math(text, "block"))
 _markdown.renderer.register("inline_math", lambda _, text: _math(text, "inline"))
 
 
+# A class's pages share most of their cells (the lesson, the locked checks): each distinct cell
+# source is rendered once per run, not once per student.
+_CACHED_CELLS = 2048
+
+
+@functools.lru_cache(maxsize=_CACHED_CELLS)
 def markdown(source: str) -> str:
     """Markdown to HTML, with each ``<details><summary>S</summary>B</details>`` made real."""
     parts, last = [], 0
@@ -83,6 +90,11 @@ def markdown(source: str) -> str:
         last = m.end()
     parts.append(_markdown(source[last:]))
     return "".join(parts)
+
+
+@functools.lru_cache(maxsize=_CACHED_CELLS)
+def _python(source: str) -> str:
+    return highlight(source, PythonLexer(), _formatter)
 
 
 def _status(status: str) -> str:
@@ -177,7 +189,7 @@ def _cells_html(submission: dict, by_exercise: dict, checks: dict) -> list[str]:
             continue
         if cell.get("cell_type") != "code":
             continue
-        code = f'<div class="cell">{highlight(source, PythonLexer(), _formatter)}{_outputs(cell)}</div>'
+        code = f'<div class="cell">{_python(source)}{_outputs(cell)}</div>'
         if meta.get("solution") and gid in by_exercise and gid not in shown:
             open_exercise(gid)
             parts.append(f"<p>Your answer:</p>{code}")

@@ -1,13 +1,13 @@
-"""Frames and values that cross the sandbox boundary: JSON for structure, ``.npy`` for tensors.
+"""Frames and values that cross the sandbox boundary: JSON for structure, raw bytes for tensors.
 
-Nothing here unpickles: ``np.load(..., allow_pickle=False)`` and ``json.loads`` carry data only,
-so bytes written by a submission can never run code in the trusted process.
+Nothing here unpickles: ``json.loads`` and a tensor's bytes (checked against the dtype and
+shape the header gives) carry data only, so bytes written by a submission can never run code
+in the trusted process.
 
 A frame is ``[u32 header length][u64 blobs length][JSON header][blobs]``; the header lists
 the length of each blob. Both lengths are capped so a hostile writer cannot make a reader
 allocate without bound.
 """
-import io
 import json
 import math
 import os
@@ -109,29 +109,41 @@ def seed_all(seed: int) -> None:
 
 # ---- values ----
 
-def tensor_to_npy(t: torch.Tensor) -> bytes:
+# A tensor crosses as its raw bytes (native order: little-endian wherever PyTorch runs), its
+# dtype and shape in the JSON header: nothing to parse but a length check.
+WIRE_DTYPES = {name: getattr(torch, name) for name in (
+    "float32", "float64", "int64", "int32", "int16", "int8", "uint8", "uint16", "uint32", "uint64",
+    "bool")}
+
+
+def tensor_to_wire(t: torch.Tensor) -> tuple[dict, bytes]:
+    """(dtype and shape, raw bytes) of a tensor; a subclass or Parameter as a plain tensor."""
     t = torch.Tensor.detach(t).cpu()
     if type(t) is not torch.Tensor:  # a subclass: its data, as a plain tensor
         t = t.as_subclass(torch.Tensor)
     if t.dtype in (torch.bfloat16, torch.float16):
         t = t.float()
-    if t.is_complex() or t.layout != torch.strided:
+    dtype = str(t.dtype).removeprefix("torch.")
+    if dtype not in WIRE_DTYPES or t.layout != torch.strided:
         raise WireError(f"cannot send a {t.dtype} {t.layout} tensor")
-    buf = io.BytesIO()
-    np.save(buf, t.contiguous().numpy(), allow_pickle=False)
-    return buf.getvalue()
+    return {"dtype": dtype, "shape": list(t.shape)}, t.contiguous().numpy().tobytes()
 
 
-def npy_to_tensor(data: bytes) -> torch.Tensor:
-    try:
-        arr = np.load(io.BytesIO(data), allow_pickle=False)
-    except Exception as e:  # any malformed .npy is the sender's fault
-        raise WireError(f"malformed array: {e}") from None
-    if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "biuf":
+def tensor_from_wire(meta: dict, data: bytes) -> torch.Tensor:
+    """The inverse of ``tensor_to_wire``; anything that does not add up is the sender's fault."""
+    dtype, shape = WIRE_DTYPES.get(meta.get("dtype")), meta.get("shape")
+    if dtype is None:
         raise WireError("arrays must be numeric")
-    if arr.size > MAX_ELEMENTS or any(n > MAX_ELEMENTS for n in arr.shape):
-        raise WireError(f"a tensor of shape {tuple(arr.shape)} is too large to check")
-    return torch.from_numpy(np.array(arr, copy=True))
+    if type(shape) is not list or not all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape):
+        raise WireError("malformed shape")
+    numel = math.prod(shape)
+    if numel > MAX_ELEMENTS:
+        raise WireError(f"a tensor of shape {tuple(shape)} is too large to check")
+    if len(data) != numel * dtype.itemsize:
+        raise WireError("tensor size does not match its shape")
+    if numel == 0:
+        return torch.empty(shape, dtype=dtype)
+    return torch.frombuffer(bytearray(data), dtype=dtype).reshape(shape)
 
 
 class Encoder:
@@ -157,10 +169,11 @@ class Encoder:
         if type(value) is float:
             return value if math.isfinite(value) else {"__float__": repr(value)}
         if isinstance(value, torch.Tensor):
-            self.blobs.append(tensor_to_npy(value))
-            return {"__tensor__": len(self.blobs) - 1, "grad": value.requires_grad is True}
+            meta, data = tensor_to_wire(value)
+            self.blobs.append(data)
+            return {"__tensor__": len(self.blobs) - 1, **meta, "grad": value.requires_grad is True}
         if type(value) is torch.Generator:
-            self.blobs.append(tensor_to_npy(value.get_state()))
+            self.blobs.append(value.get_state().numpy().tobytes())
             return {"__generator__": len(self.blobs) - 1}
         if isinstance(value, (list, tuple)):
             if len(value) > MAX_ITEMS:
@@ -197,17 +210,19 @@ class Decoder:
             raise WireError("value too large or nested too deeply")
         if value is None or type(value) in (bool, int, float, str):
             return value
-        if type(value) is not dict or len(value) not in (1, 2):
+        if type(value) is not dict:
             raise WireError("malformed value")
-        if "__tensor__" in value:
-            t = npy_to_tensor(self._blob(value["__tensor__"]))
+        if "__tensor__" in value and len(value) == 4:
+            t = tensor_from_wire(value, self._blob(value["__tensor__"]))
             return t.requires_grad_(True) if value.get("grad") and t.is_floating_point() else t
+        if len(value) not in (1, 2):
+            raise WireError("malformed value")
         if "__generator__" in value:
             g = torch.Generator()
-            state = npy_to_tensor(self._blob(value["__generator__"]))
-            if state.dtype != torch.uint8:
-                raise WireError("malformed generator state")
-            g.set_state(state)
+            try:
+                g.set_state(torch.frombuffer(bytearray(self._blob(value["__generator__"])), dtype=torch.uint8))
+            except (RuntimeError, ValueError):  # empty, or not a generator's state
+                raise WireError("malformed generator state") from None
             return g
         if "__list__" in value:
             return [self.decode(v, depth + 1) for v in _seq(value["__list__"])]

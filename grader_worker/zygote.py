@@ -56,6 +56,10 @@ def preload():
     import rnncourse.checks  # noqa: F401
     # One thread per child: grading work is tiny, and jobs run side by side.
     torch.set_num_threads(1)
+    # A backward pass given its output gradients imports sympy on first use (through
+    # torch.fx.experimental.symbolic_shapes): done here once, not in every child (0.35 s each).
+    leaf = torch.zeros(1, requires_grad=True)
+    torch.autograd.backward([leaf * 2], [torch.ones(1)])
     for name in ("rnncourse.data", "rnncourse.plots", "rnncourse.train"):
         __import__(name)
 

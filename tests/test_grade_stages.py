@@ -94,9 +94,9 @@ def test_escape_evidence_is_a_shortcut(tmp_path):
 
 
 def test_a_hidden_module_that_does_not_import_is_a_grader_fault(tmp_path, monkeypatch):
-    broken = tmp_path / "nb01.py"
-    broken.write_text("import no_such_module_here\n")
-    monkeypatch.setattr(hidden, "module_path", lambda notebook: broken)
+    (tmp_path / "broken_checks.py").write_text("import no_such_module_here\n")
+    monkeypatch.syspath_prepend(tmp_path)
+    monkeypatch.setattr(hidden, "module_name", lambda notebook: "broken_checks")
     with pytest.raises(GraderFault):
         run_checks(NB, LocalStudent({}))
     g = grading(reference_answers(NB), tmp_path)

@@ -1,12 +1,11 @@
 """Does the sandbox boundary carry data only, and refuse what is malformed?"""
-import io
 import os
 
 import numpy as np
 import pytest
 import torch
 
-from grader_worker.wire import Decoder, Encoder, WireError, npy_to_tensor, read_frame, write_frame
+from grader_worker.wire import Decoder, Encoder, WireError, read_frame, write_frame
 
 
 def test_values_survive_the_trip():
@@ -28,11 +27,17 @@ def test_generator_state_survives():
     assert torch.equal(torch.rand(3, generator=copy), torch.rand(3, generator=torch.Generator().manual_seed(7)))
 
 
-def test_object_arrays_are_refused():
-    buf = io.BytesIO()
-    np.save(buf, np.array([object()], dtype=object), allow_pickle=True)
+def test_tensors_that_do_not_add_up_are_refused():
+    """A dtype that is not numeric, a shape that is not one, bytes that do not match it."""
+    good = {"__tensor__": 0, "dtype": "float32", "shape": [2], "grad": False}
+    assert torch.equal(Decoder([bytes(8)]).decode(good), torch.zeros(2))
+    for bad, blob in (({**good, "dtype": "object"}, bytes(8)), ({**good, "dtype": "complex64"}, bytes(16)),
+                      ({**good, "shape": [-2]}, bytes(8)), ({**good, "shape": "2"}, bytes(8)),
+                      ({**good, "shape": [True]}, bytes(4)), (good, bytes(7)), (good, bytes(12))):
+        with pytest.raises(WireError):
+            Decoder([blob]).decode(bad)
     with pytest.raises(WireError):
-        npy_to_tensor(buf.getvalue())
+        Decoder([b"not a generator state"]).decode({"__generator__": 0})
 
 
 def test_unknown_objects_are_refused_without_a_handle_maker():

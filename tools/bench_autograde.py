@@ -13,6 +13,7 @@ as wall time per core), and the peak RSS of the whole process tree, sampled.
 Usage: .venv/bin/python tools/bench_autograde.py [N] [--jobs J] [--nbgrader-sample K]
 """
 import argparse
+import csv
 import os
 import resource
 import shutil
@@ -26,7 +27,7 @@ from pathlib import Path
 from grader.autograde import autograde
 from grader.classroom import fill_release, reference_answers, write_submission
 from grader.demo import flawed_answers
-from grader.notebooks import SOLUTIONS, notebook_names
+from grader.notebooks import SOLUTIONS, notebook_names, read_release
 
 KINDS = ("reference", "flawed-1", "flawed-2", "untouched")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -183,7 +184,8 @@ def main():
     parser.add_argument("n", type=int, nargs="?", default=40, help="students")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--nbgrader-sample", type=int, default=2,
-                        help="students whose notebooks stock nbgrader grades (each notebook)")
+                        help="students whose notebooks stock nbgrader grades (each notebook); "
+                             "0: this grader only (a large class)")
     args = parser.parse_args()
     names = notebook_names()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
@@ -193,6 +195,12 @@ def main():
         print(f"class: {args.n} students x {len(names)} notebooks = {n_subs} submissions "
               f"({', '.join(KINDS)}, in turn)", flush=True)
         ours = bench_grader(subs, Path(tmp, "out"), args.jobs, n_subs)
+        rows = list(csv.DictReader((Path(tmp, "out") / "grades.csv").open(encoding="utf-8")))
+        expected = sum(len(read_release(name).exercises) for name in names) * args.n
+        print(f"grades.csv: {len(rows):,} rows, {len({(r['student_id'], r['notebook']) for r in rows}):,} "
+              f"submissions (expected {expected:,} rows, {n_subs:,} submissions)", flush=True)
+        if not args.nbgrader_sample:
+            return
         stock = bench_nbgrader(subs, names, kinds, args.nbgrader_sample, Path(tmp, "course"))
         print(f"ratio: stock nbgrader takes {stock[0] / ours[0]:.1f}x this grader's wall time per "
               f"submission (amortised), {stock[1] / ours[1]:.1f}x its CPU time")

@@ -69,8 +69,10 @@ def hidden_module(notebook: str):
     return importlib.import_module(module_name(notebook))
 
 
-def module_path(notebook: str) -> Path:
-    return HIDDEN / f"nb{notebook[:2]}.py"
+def checks(notebook: str) -> list:
+    """The notebook's hidden checks (functions marked with ``grader.checks.check``), in the
+    order its module defines them."""
+    return [fn for fn in vars(hidden_module(notebook)).values() if hasattr(fn, "check_info")]
 
 
 @cache
@@ -78,11 +80,8 @@ def exercises() -> dict[str, ExerciseInfo]:
     """Every exercise with hidden checks: its notebook and the sum of its checks' points."""
     found: dict[str, ExerciseInfo] = {}
     for path in sorted(HIDDEN.glob("nb[0-9][0-9].py")):
-        module = importlib.import_module(f"grader.hidden.{path.stem}")
-        for _, fn in inspect.getmembers(module, inspect.isfunction):
-            info = getattr(fn, "check_info", None)
-            if info is None:
-                continue
+        for fn in checks(path.stem[2:]):
+            info = fn.check_info
             known = found.get(info.exercise)
             if known is not None and known.notebook != path.stem[2:]:
                 raise LookupError(f"{info.exercise} has checks in nb{known.notebook} and {path.stem}")
