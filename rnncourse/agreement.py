@@ -89,6 +89,7 @@ def plot_verb_accuracy(runs: dict, ax=None):
         ax.plot([t for t, _ in curve], [100 * a for _, a in curve], label=label)
     ax.axhline(50, color="gray", ls="--", label="chance")
     ax.set_xlabel("training tokens")
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v / 1e6:g}M" if v >= 1e5 else f"{v:,.0f}")
     ax.set_ylabel("verb accuracy (%)")
     ax.legend()
     ax.grid(alpha=0.3)

@@ -1,15 +1,10 @@
 """Figures for deep and bidirectional RNNs (notebook 05): the stacked bidirectional network
 unrolled in time, and which row of ``h_n`` holds which layer and direction."""
 import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
 FORWARD, BACKWARD, INPUT = "#fdd0a2", "#c6dbef", "#e5e5e5"
-
-
-def _cell(ax, x, y, color, text=""):
-    ax.add_patch(Rectangle((x - 0.4, y - 0.2), 0.8, 0.4, fc=color, ec="black", lw=1))
-    if text:
-        ax.text(x, y, text, ha="center", va="center", fontsize=11)
 
 
 def _arrow(ax, start, end, color="black"):
@@ -19,37 +14,42 @@ def _arrow(ax, start, end, color="black"):
 def draw_stacked_bidirectional(num_layers: int = 2, steps: int = 4, ax=None):
     """A bidirectional RNN with ``num_layers`` layers unrolled over ``steps`` steps.
 
-    Each layer has a forward row (orange, arrows to the right) and a backward row (blue, arrows to
-    the left); both read the whole output of the layer below, and their states are concatenated.
+    Each layer's state at step t is drawn as one box split in two: the forward half (orange,
+    recurrence to the right) and the backward half (blue, recurrence to the left). Both halves
+    read the whole box below (the input, or the concatenated state of the layer below), and the
+    whole box, [forward; backward], is what the next layer and the output read.
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(3.5 * steps + 1.5, 3.4 + 2.9 * num_layers))
+        _, ax = plt.subplots(figsize=(2.8 * steps + 1, 2.2 + 1.7 * num_layers))
+    gap, rise = 1.5, 1.1                       # between time steps, between layers
     for t in range(steps):
-        x = 1.5 * t
-        _cell(ax, x, 0, INPUT, f"$x_{t + 1}$")
+        x = gap * t
+        ax.add_patch(Rectangle((x - 0.5, -0.2), 1.0, 0.4, fc=INPUT, ec="black", lw=1))
+        ax.text(x, 0, f"$x_{t + 1}$", ha="center", va="center", fontsize=12)
         for layer in range(num_layers):
-            yf, yb = 1 + 1.3 * layer, 1.5 + 1.3 * layer
-            _cell(ax, x, yf, FORWARD, f"$\\overrightarrow{{h}}^{{({layer + 1})}}_{t + 1}$")
-            _cell(ax, x, yb, BACKWARD, f"$\\overleftarrow{{h}}^{{({layer + 1})}}_{t + 1}$")
-            below = 0.2 if layer == 0 else yb - 1.3 + 0.2
-            _arrow(ax, (x - 0.2, below), (x - 0.2, yf - 0.2), "grey")
-            _arrow(ax, (x + 0.45, below), (x + 0.45, yb), "grey")
-            _arrow(ax, (x + 0.45, yb), (x + 0.4, yb), "grey")
+            y = rise * (layer + 1)
+            for dx, color, arrow in ((-0.25, FORWARD, "\\overrightarrow"), (0.25, BACKWARD, "\\overleftarrow")):
+                ax.add_patch(Rectangle((x + dx - 0.25, y - 0.2), 0.5, 0.4, fc=color, ec="black", lw=1))
+                ax.text(x + dx, y, f"${arrow}{{h}}^{{({layer + 1})}}_{t + 1}$", ha="center",
+                        va="center", fontsize=11)
+            _arrow(ax, (x, y - rise + 0.2), (x, y - 0.2), "grey")             # the whole box below
             if t:
-                _arrow(ax, (x - 1.1, yf), (x - 0.4, yf), "tab:orange")
-                _arrow(ax, (x - 0.4, yb), (x - 1.1, yb), "tab:blue")
-        _arrow(ax, (x, 1.7 + 1.3 * (num_layers - 1)), (x, 2.1 + 1.3 * (num_layers - 1)))
-        ax.text(x, 2.3 + 1.3 * (num_layers - 1), f"$y_{t + 1}$", ha="center", fontsize=12)
-    ax.set_xlim(-0.7, 1.5 * (steps - 1) + 0.9)
-    ax.set_ylim(-0.4, 2.6 + 1.3 * (num_layers - 1))
+                _arrow(ax, (x - gap + 0.5, y - 0.1), (x - 0.5, y - 0.1), "tab:orange")
+                _arrow(ax, (x - 0.5, y + 0.1), (x - gap + 0.5, y + 0.1), "tab:blue")
+        top = rise * num_layers + 0.2
+        _arrow(ax, (x, top), (x, top + 0.4))
+        ax.text(x, top + 0.5, f"$y_{t + 1}$", ha="center", va="bottom", fontsize=12)
+    ax.set_xlim(-0.7, gap * (steps - 1) + 0.7)
+    ax.set_ylim(-0.35, rise * num_layers + 1.0)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.legend(handles=[Patch(fc=FORWARD, ec="black", label="forward direction (reads left to right)"),
-                       Patch(fc=BACKWARD, ec="black", label="backward direction (reads right to left)"),
-                       Patch(fc=INPUT, ec="black", label="input")],
-              loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=11, frameon=False)
-    ax.set_title(f"{num_layers}-layer bidirectional RNN: $y_t = [\\overrightarrow{{h}}_t ; "
-                 "\\overleftarrow{h}_t]$ of the top layer", fontsize=12)
+    ax.legend(handles=[Patch(fc=FORWARD, ec="black", label="forward half (reads left to right)"),
+                       Patch(fc=BACKWARD, ec="black", label="backward half (reads right to left)"),
+                       Patch(fc=INPUT, ec="black", label="input"),
+                       Line2D([], [], color="grey", marker=">", label="reads the whole box below")],
+              loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=11, frameon=False)
+    ax.set_title(f"{num_layers}-layer bidirectional RNN: each box is $[\\overrightarrow{{h}}_t ; "
+                 "\\overleftarrow{h}_t]$, and $y_t$ is the top layer's box", fontsize=12)
     return ax
 
 

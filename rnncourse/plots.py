@@ -3,12 +3,13 @@ import matplotlib.pyplot as plt
 
 
 def plot_curves(curves: dict[str, list[float]], xlabel: str, ylabel: str, title: str = "",
-                logy: bool = False, ax=None):
-    """One line per named curve (e.g. training and validation loss) on shared axes."""
+                logy: bool = False, ax=None, x0: int = 0):
+    """One line per named curve (e.g. training and validation loss) on shared axes; point ``i``
+    of a curve is drawn at ``x0 + i`` (a running mean at the last step it covers, say)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     for name, ys in curves.items():
-        ax.plot(range(len(ys)), ys, label=name)
+        ax.plot(range(x0, x0 + len(ys)), ys, label=name)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if logy:

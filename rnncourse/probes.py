@@ -48,15 +48,16 @@ def lstm_gate_activations(lstm: nn.LSTM, x: torch.Tensor) -> dict[str, torch.Ten
 SIGMOID_GATES = ("input", "forget", "output")
 
 
-def plot_gate_heatmaps(panels: dict[str, torch.Tensor], text: str, extra: dict | None = None):
-    """One heatmap per panel (rows: hidden units, columns: the characters of ``text``).
+def plot_gate_heatmaps(panels: dict[str, torch.Tensor], text: str, curve: tuple[str, torch.Tensor],
+                       truth: tuple[str, torch.Tensor]):
+    """One heatmap per panel (rows: hidden units, columns: the characters of ``text``), and
+    underneath a ``(name, (T,))`` curve (a prediction) over a shaded ``(name, (T,))`` 0/1 truth.
 
     ``panels`` maps a name to a ``(T, H)`` tensor for one sequence. The sigmoid gates (named
     ``"input"``, ``"forget"``, ``"output"``) share a fixed 0..1 scale so they compare; any other
-    panel (a cell state) gets a symmetric red-blue scale. ``extra`` maps a name to a ``(T,)``
-    curve drawn underneath (a prediction, a target).
+    panel (a cell state) gets a symmetric red-blue scale.
     """
-    rows = len(panels) + (1 if extra else 0)
+    rows = len(panels) + 1
     fig, axes = plt.subplots(rows, 1, figsize=(max(8, 0.16 * len(text)), 1.3 * rows + 0.8),
                              sharex=True, constrained_layout=True)
     for ax, (name, values) in zip(axes, panels.items()):
@@ -66,15 +67,15 @@ def plot_gate_heatmaps(panels: dict[str, torch.Tensor], text: str, extra: dict |
         else:
             limit = values.abs().max().item()
             im = ax.imshow(values, aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit)
-        ax.set_ylabel(f"{name}\nunit")
+        ax.set_ylabel(f"{name}\nunit", fontsize=11)
         fig.colorbar(im, ax=ax, pad=0.01, aspect=8)
-    if extra:
-        ax = axes[-1]
-        for name, curve in extra.items():
-            ax.plot(curve, drawstyle="steps-mid", label=name)
-        ax.set_ylim(-0.1, 1.1)
-        ax.legend(loc="upper left", fontsize=8, ncols=len(extra))
-        # an invisible colour bar keeps this panel as wide as the heatmaps above
-        fig.colorbar(im, ax=ax, pad=0.01, aspect=8).ax.set_visible(False)
-    axes[-1].set_xticks(range(len(text)), list(text.replace(" ", "\u2423")), fontsize=8)
+    ax = axes[-1]
+    steps_x = range(len(text))
+    ax.fill_between(steps_x, truth[1].float().tolist(), step="mid", color="0.85", label=truth[0])
+    ax.plot(steps_x, curve[1].tolist(), drawstyle="steps-mid", color="tab:blue", lw=2, label=curve[0])
+    ax.set_ylim(-0.05, 1.1)
+    ax.legend(loc="upper left", fontsize=10, ncols=2)
+    # an invisible colour bar keeps this panel as wide as the heatmaps above
+    fig.colorbar(im, ax=ax, pad=0.01, aspect=8).ax.set_visible(False)
+    axes[-1].set_xticks(steps_x, list(text.replace(" ", "\u2423")), fontsize=11)
     return axes

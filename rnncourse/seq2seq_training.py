@@ -11,7 +11,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from rnncourse.dates import PAD, batch, sample_batch
+from rnncourse.dates import PAD, TARGET_VOCAB, batch, decode_target, sample_batch
 
 # the notebook's experiment, in one place so its claims test trains exactly the same models
 EMB, HIDDEN = 16, 64
@@ -73,3 +73,22 @@ def train(model, pairs, decode_train, steps: int, ratio: float, seed: int = 0,
             history.eval_steps.append(step + 1)
             history.accuracy.append(eval_fn(model))
     return history
+
+
+def after_first_mistake(pairs, free, forced: torch.Tensor) -> tuple[float, float, int]:
+    """Exposure bias, measured: of the characters after each wrong output's first mistake, the
+    share right when the model read its own output (``free``: greedy ids per pair) and when it
+    read the true prefix (``forced``: (B, T) argmax ids under teacher forcing); and how many
+    outputs were wrong. Same inputs, same model: only the prefix differs."""
+    later = free_right = forced_right = wrong = 0
+    for b, ((_, iso), ids) in enumerate(zip(pairs, free)):
+        got = decode_target(ids)
+        first = next((t for t in range(len(iso)) if t >= len(got) or got[t] != iso[t]), None)
+        if first is None:
+            continue
+        wrong += 1
+        for t in range(first + 1, len(iso)):
+            later += 1
+            free_right += t < len(got) and got[t] == iso[t]
+            forced_right += TARGET_VOCAB[int(forced[b, t])] == iso[t]
+    return free_right / max(1, later), forced_right / max(1, later), wrong

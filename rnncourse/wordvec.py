@@ -6,6 +6,7 @@ The loop takes the loss function as an argument (the notebook passes the student
 import re
 
 import matplotlib.pyplot as plt
+from matplotlib.transforms import Bbox
 import torch
 from tqdm.auto import tqdm
 
@@ -51,6 +52,30 @@ def train_skipgram(loss_fn, centers, contexts, noise, dim: int, steps: int, batc
     return in_vectors.detach(), losses
 
 
+# beside a point: right-up first, then the other corners, then above and below
+_LABEL_SPOTS = ((4, 3, "left", "bottom"), (4, -3, "left", "top"), (-4, 3, "right", "bottom"),
+                (-4, -3, "right", "top"), (0, 7, "center", "bottom"), (0, -7, "center", "top"))
+
+
+def _label_points(ax, points, labels, colours):
+    """Write each label beside its point, at the first spot where it overlaps no earlier label
+    and no other point."""
+    ax.figure.canvas.draw()                                  # settles the limits; gives a renderer
+    renderer, placed = ax.figure.canvas.get_renderer(), []
+    dots = [Bbox.from_bounds(*(ax.transData.transform((x, y)) - 3), 6, 6) for x, y in points]
+    for k, ((x, y), label, colour) in enumerate(zip(points, labels, colours)):
+        others = placed + dots[:k] + dots[k + 1:]
+        for dx, dy, ha, va in _LABEL_SPOTS:
+            text = ax.annotate(label, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha,
+                               va=va, fontsize=10, color=colour)
+            box = text.get_window_extent(renderer).expanded(1.05, 1.15)
+            if not any(box.overlaps(other) for other in others):
+                break
+            if (dx, dy, ha, va) != _LABEL_SPOTS[-1]:
+                text.remove()                               # crowded everywhere: keep the last spot
+        placed.append(box)
+
+
 def plot_word_map(vectors: torch.Tensor, labels: list[str], groups: list[int] | None = None,
                   title: str = "", ax=None):
     """The vectors' first two principal components, one labelled dot per word."""
@@ -59,12 +84,10 @@ def plot_word_map(vectors: torch.Tensor, labels: list[str], groups: list[int] | 
     xy = centred @ V[:2].T
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 5.5))
-    colours = plt.cm.tab10.colors
-    for i, label in enumerate(labels):
-        colour = colours[(groups[i] if groups else 0) % len(colours)]
-        ax.scatter(xy[i, 0], xy[i, 1], color=colour, s=25)
-        ax.annotate(label, (xy[i, 0], xy[i, 1]), xytext=(4, 3), textcoords="offset points",
-                    fontsize=10, color=colour)
+    palette = plt.cm.tab10.colors
+    colours = [palette[(groups[i] if groups else 0) % len(palette)] for i in range(len(labels))]
+    ax.scatter(xy[:, 0], xy[:, 1], color=colours, s=25)
+    _label_points(ax, xy.tolist(), labels, colours)
     ax.set_xlabel("principal component 1")
     ax.set_ylabel("principal component 2")
     if title:

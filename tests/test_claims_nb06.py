@@ -119,3 +119,4 @@ def test_korean_table(run):
     assert 0 < syll[oov] == min(r[oov] for r in run["korean"])
     assert syll[tpw] == max(r[tpw] for r in run["korean"])
     assert run["bpe_encode"]("어업을", run["ko_merges"]) == ["어", "업", "을</w>"]
+    assert "보호" in run["bpe_encode"]("보호·육성하기", run["ko_merges"]), "the stem 보호 stays whole"

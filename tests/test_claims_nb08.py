@@ -13,9 +13,9 @@ import torch
 
 from grader.classroom import reference_answers
 from grader.notebooks import SOLUTIONS, nbgrader_meta, source_of
-from rnncourse.dates import MONTHS, SOURCE_VOCAB, TARGET_VOCAB, date_splits, encode_source
+from rnncourse.dates import MONTHS, SOURCE_VOCAB, TARGET_VOCAB, batch, date_splits, encode_source
 from rnncourse.seq2seq_training import (ATTENTION_STEPS, EMB, EVAL_EVERY, HIDDEN, MAX_LEN, STEPS,
-                                        VALID_SIZE, encode, evaluate, train)
+                                        VALID_SIZE, after_first_mistake, encode, evaluate, train)
 
 NAME = "08_seq2seq_attention"
 
@@ -52,7 +52,7 @@ def experiment():
 
     plain = {ratio: fit(ns["Decoder"], ratio, STEPS) for ratio in (1.0, 0.5, 0.0)}
     attention = fit(ns["AttentionDecoder"], 1.0, ATTENTION_STEPS)
-    return {"ns": ns, "test_pairs": test_pairs,
+    return {"ns": ns, "test_pairs": test_pairs, "plain_model": plain[1.0][0],
             "plain": {r: accuracy(m, test_pairs) for r, (m, _) in plain.items()},
             "plain_step_cpu": plain[1.0][1],
             "attention_model": attention[0], "attention": accuracy(attention[0], test_pairs),
@@ -67,6 +67,21 @@ def test_full_teacher_forcing_is_far_ahead(experiment):
     lead = min(acc[1.0] - acc[0.5], acc[1.0] - acc[0.0])
     assert lead > 0.15, acc
     assert abs(acc[0.5] - acc[0.0]) < lead / 2, acc
+
+
+@pytest.mark.slow
+def test_exposure_bias_shows_after_the_first_mistake(experiment):
+    """'the model is much worse at continuing from a prefix of its own than from the kind of
+    prefix teacher forcing showed it'"""
+    ns, pairs = experiment["ns"], experiment["test_pairs"]
+    encoder, decoder = experiment["plain_model"]
+    src, lengths, tgt = batch(pairs)
+    with torch.no_grad():
+        h, memory = encode(encoder, src, lengths)
+        free = ns["greedy_decode"](decoder, h, memory, MAX_LEN)
+        forced = ns["decode_train"](decoder, h, memory, tgt, 1.0, torch.Generator()).argmax(dim=-1)
+    own, truth, wrong = after_first_mistake(pairs, free, forced)
+    assert wrong > 100 and truth > own + 0.2, (own, truth, wrong)
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.hidden import hidden_module
+from grader.hidden import checks as hidden_checks
 from grader.notebooks import RELEASE, ROOT, SOLUTIONS, nbgrader_meta, read_release, source_of
 from grader.release import GRADE_ID, MANIFEST, NOTE_ID, REPLACED, EditedNotebooks, release
 from grader.variants import variants_of
@@ -139,10 +139,15 @@ def test_exercises_are_complete(name):
     """Does every exercise have visible checks, hidden checks worth its points, and variants?"""
     import importlib
     visible = importlib.import_module(f"rnncourse.checks.nb{name[:2]}")
-    module = hidden_module(name)
-    checks = [f.check_info for f in vars(module).values() if hasattr(f, "check_info")]
+    checks = [f.check_info for f in hidden_checks(name)]
     variants = variants_of(name)
-    for exercise in read_release(name).exercises:
+    exercises = read_release(name).exercises
+    intro = source_of(json.loads((SOLUTIONS / f"{name}.ipynb").read_text())["cells"][0])
+    stated = re.search(r"\*\*Exercises:\*\* (\d+) \((\d+) points\)", intro)
+    assert stated, "the introduction says how many exercises and points the notebook has"
+    assert (int(stated[1]), int(stated[2])) == (len(exercises), sum(e.points for e in exercises)), \
+        f"the introduction says {stated[0]}"
+    for exercise in exercises:
         assert callable(getattr(visible, exercise.name, None)), f"no visible check for {exercise.name}"
         points = sum(c.points for c in checks if c.exercise == exercise.name)
         assert points == exercise.points, \
