@@ -236,21 +236,26 @@ def save(out: Path, submissions: Path, result: SubmissionResult, gradebook: Grad
 
 def _save(out: Path, submissions: Path | None, result: SubmissionResult, gradebook: GradebookWriter):
     nb = None
-    if submissions is not None:
+    handed_in = None if submissions is None else submissions / result.student_id / f"{result.notebook}.ipynb"
+    if handed_in is not None:
         try:
-            nb = read_submission(submissions / result.student_id / f"{result.notebook}.ipynb")
+            nb = read_submission(handed_in)
         except BadNotebook:
             pass
     shown = SubmissionResult.from_json(result.to_json())
     shown.student_id = clean_text(shown.student_id)
     _atomic_write(out / "feedback" / result.student_id / f"{result.notebook}.html", render(shown, nb))
-    gradebook.record(result)
-    if submissions is not None:  # nbgrader's folders and records, for formgrader
-        try:
-            formgrader.save(out, submissions, result, nb, gradebook.gb)
-        except UnicodeEncodeError:  # nbgrader's database takes UTF-8 names only; grades.csv has it
-            print(f"formgrader: {clean_text(result.student_id)}/{result.notebook} is left out of "
-                  "nbgrader's folders: its folder name is not UTF-8", file=sys.stderr)
+    if handed_in is None:
+        gradebook.record(result)
+    else:  # with what formgrader lists, and nbgrader's folders
+        when = formgrader.submitted_at(handed_in)
+        gradebook.record(result, formgrader.student_names(submissions).get(
+            result.student_id, {"first_name": "", "last_name": shown.student_id}), when)
+        if shown.student_id == result.student_id:
+            formgrader.save(out, submissions, result, nb, when)
+        else:  # nbgrader's folders want UTF-8 names; grades.csv and the gradebook have it
+            print(f"formgrader: {shown.student_id}/{result.notebook} is left out of nbgrader's "
+                  "folders: its folder name is not UTF-8", file=sys.stderr)
     _atomic_write(out / "results" / result.student_id / f"{result.notebook}.json",
                   json.dumps(result.to_json(), indent=1))
 

@@ -10,17 +10,17 @@
     DIR/autograded/<student>/<notebook>/...               the same notebook, each test cell's
                                                           output replaced by our check lines
 
-and the gradebook gets what formgrader lists: students with names (``SUBMISSIONS/students.csv``,
+and the gradebook (``GradebookWriter.record``) gets what formgrader lists: students with names (``SUBMISSIONS/students.csv``,
 nbgrader's ``id,first_name,last_name,email`` format, when present; the id otherwise) and each
 submission's timestamp, equal to ``timestamp.txt`` as formgrader requires.
 """
 import csv
 import datetime
+import functools
 import json
 import shutil
 from pathlib import Path
 
-from nbgrader.api import Gradebook
 
 from grader.notebooks import SOLUTIONS, nbgrader_meta
 
@@ -44,10 +44,20 @@ def write_config(out: Path, db_url: str) -> None:
 
 
 def student_names(submissions: Path) -> dict[str, dict]:
+    """``SUBMISSIONS/students.csv`` by student id, read again only when the file changes."""
+    path = submissions / "students.csv"
     try:
-        with open(submissions / "students.csv", encoding="utf-8", newline="") as f:
+        return _read_names(path, path.stat().st_mtime_ns)
+    except OSError:
+        return {}
+
+
+@functools.lru_cache(maxsize=4)
+def _read_names(path: Path, _changed: int) -> dict[str, dict]:
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
             rows = list(csv.DictReader(f))
-    except (FileNotFoundError, UnicodeDecodeError, csv.Error):
+    except (OSError, UnicodeDecodeError, csv.Error):
         return {}
     return {r["id"]: {k: r.get(k) or "" for k in ("first_name", "last_name", "email")}
             for r in rows if r.get("id")}
@@ -92,19 +102,18 @@ def _write(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-def save(out: Path, submissions: Path, result, nb: dict | None, gb: Gradebook) -> None:
-    """One graded submission into nbgrader's folders and the gradebook's student and timestamp."""
+def save(out: Path, submissions: Path, result, nb: dict | None, when: datetime.datetime) -> None:
+    """One graded submission into nbgrader's folders (its gradebook rows are
+    ``GradebookWriter.record``'s): as handed in, and autograded with the grader's lines."""
     student, name = result.student_id, result.notebook
     source = out / "source" / name / f"{name}.ipynb"
     if not source.exists() and (SOLUTIONS / f"{name}.ipynb").exists():
         source.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(SOLUTIONS / f"{name}.ipynb", source)
-    handed_in = submissions / student / f"{name}.ipynb"
-    when = submitted_at(handed_in)
     stamp = when.isoformat(sep=" ").encode()
     submitted = out / "submitted" / student / name
     try:
-        _write(submitted / f"{name}.ipynb", handed_in.read_bytes())
+        _write(submitted / f"{name}.ipynb", (submissions / student / f"{name}.ipynb").read_bytes())
     except OSError:
         pass  # a missing file: the gradebook still lists its (zero) rows
     _write(submitted / TIMESTAMP, stamp)
@@ -117,10 +126,3 @@ def save(out: Path, submissions: Path, result, nb: dict | None, gb: Gradebook) -
     text = json.dumps(autograded_notebook(nb, result), indent=1, ensure_ascii=False)
     _write(autograded / f"{name}.ipynb", text.encode("utf-8", "replace"))
     _write(autograded / TIMESTAMP, stamp)
-    names = student_names(submissions).get(student, {"first_name": "", "last_name": student})
-    gb.update_or_create_student(student, **names)
-    gb.update_or_create_submission(name, student, timestamp=when)
-    # formgrader's flag: a submission whose own checks were made to lie (see the report)
-    submitted_nb = gb.find_submission_notebook(name, name, student)
-    submitted_nb.flagged = any(row.status == "tampered" for row in result.rows)
-    gb.db.commit()
