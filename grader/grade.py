@@ -26,7 +26,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from grader import hidden
-from grader.notebooks import BadNotebook, Program, Release, build_program, clean_text, read_submission
+from grader.notebooks import (BadNotebook, Program, Release, build_program, clean_text, not_submitted,
+                              read_submission)
 from grader.runner import CheckResult, GraderFault, run_checks
 from grader.student import RemoteStudent, StudentError, StudentTimeout, WorkerLost
 from grader_worker.wire import WireError
@@ -116,7 +117,7 @@ class Grading:
 def read(g: Grading):
     g.sha256 = file_sha256(g.path)
     if not g.path.exists():
-        return g.finish("missing", f"no {g.release.name}.ipynb was submitted")
+        return g.finish("missing", not_submitted(g.release.name))
     try:
         g.program = build_program(g.release, read_submission(g.path))
     except BadNotebook as e:

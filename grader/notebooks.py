@@ -88,6 +88,11 @@ def notebook_names() -> list[str]:
     return sorted(p.stem for p in SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
 
 
+def not_submitted(notebook: str) -> str:
+    """The message of every row of a notebook the student did not hand in."""
+    return f"no {notebook}.ipynb was submitted"
+
+
 def clean_text(text: str) -> str:
     """``text`` with every lone surrogate replaced: any string from a submission (a markdown
     cell, an exception message, a file name) can then be written as UTF-8 anywhere."""

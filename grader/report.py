@@ -16,6 +16,8 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from grader.notebooks import not_submitted
+
 TOP_MESSAGES = 3
 BANDS = [(80, "#2e7d32", "80% or more passed"), (50, "#ef6c00", "50-79% passed"),
          (0, "#c62828", "under 50% passed")]
@@ -27,18 +29,34 @@ def _reason(message: str) -> str:
     return first if len(first) <= 160 else first[:157] + "..."
 
 
+def handed_in(rows: list[dict]) -> list[dict]:
+    """The rows of notebooks the students handed in: a notebook nobody submitted says nothing
+    about how hard its exercises are."""
+    return [r for r in rows if r["message"] != not_submitted(r["notebook"])]
+
+
 def summarize(rows: list[dict]) -> list[dict]:
-    groups = defaultdict(list)
+    """Per exercise: pass rate, mean score and common mistakes among the students who handed
+    the notebook in, and how many did not."""
+    groups, absent, top = {}, Counter(), {}
     for row in rows:
-        groups[(row["notebook"], row["exercise"])].append(row)
+        key = (row["notebook"], row["exercise"])
+        group = groups.setdefault(key, [])  # every exercise gets a line, handed in or not
+        top[key] = float(row["max_score"])
+        if row["message"] == not_submitted(row["notebook"]):
+            absent[key] += 1
+        else:
+            group.append(row)
     summary = []
     for (notebook, exercise), group in groups.items():
         failures = Counter(_reason(r["message"]) for r in group if r["status"] != "passed" and r["message"])
+        n = max(1, len(group))
         summary.append({
             "notebook": notebook, "exercise": exercise, "students": len(group),
-            "pass_rate": sum(r["status"] == "passed" for r in group) / len(group),
-            "mean_score": sum(float(r["score"]) for r in group) / len(group),
-            "max_score": float(group[0]["max_score"]),
+            "not_submitted": absent[(notebook, exercise)],
+            "pass_rate": sum(r["status"] == "passed" for r in group) / n,
+            "mean_score": sum(float(r["score"]) for r in group) / n,
+            "max_score": top[(notebook, exercise)],
             "statuses": Counter(r["status"] for r in group),
             "top_failures": failures.most_common(TOP_MESSAGES),
         })
@@ -77,7 +95,8 @@ def report(out: Path, plot: bool = True) -> str:
     lines.append(f"{len(students)} students" + (f" (not counted: {', '.join(left_out)})" if left_out else ""))
     lines.append(f"{'notebook':24s} {'exercise':28s} {'passed':>7s} {'mean':>11s}  statuses")
     for s in summary:
-        statuses = ", ".join(f"{k} {v}" for k, v in sorted(s["statuses"].items()))
+        statuses = ", ".join([f"{k} {v}" for k, v in sorted(s["statuses"].items())]
+                             + ([f"not submitted {s['not_submitted']}"] if s["not_submitted"] else []))
         lines.append(f"{s['notebook']:24s} {s['exercise']:28s} {s['pass_rate']:7.0%} "
                      f"{s['mean_score']:5.2f}/{s['max_score']:<5g}  {statuses}")
         for message, count in s["top_failures"]:
@@ -90,7 +109,7 @@ def report(out: Path, plot: bool = True) -> str:
         pass_png = _pass_rate_figure(summary)
         (out / "report.png").write_bytes(pass_png)
         page = _page(info, students, left_out, every_row, rows, summary, tampered, pass_png,
-                     _histogram_figure(rows))
+                     _histogram_figure(handed_in(rows)))
         (out / "report.html").write_text(page, encoding="utf-8")
         lines.append(f"\nplot: {out / 'report.png'}\npage: {out / 'report.html'}")
     return "\n".join(lines)
@@ -121,7 +140,7 @@ def _pass_rate_figure(summary: list[dict]) -> bytes:
     ax.barh(labels, rates, color=colour)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
-    ax.set_xlabel("students who passed every check of the exercise (%)")
+    ax.set_xlabel("students who handed the notebook in and passed every check of the exercise (%)")
     ax.set_title("Share of the class that passed each exercise (longer is better)")
     ax.legend(handles=[Patch(color=c, label=t) for _, c, t in BANDS], loc="lower right", fontsize=8)
     fig.tight_layout()
@@ -169,6 +188,7 @@ def _page(info, students, left_out, every_row, rows, summary, tampered, pass_png
     e = html.escape
     notebooks = sorted({r["notebook"] for r in every_row})
     score = totals(every_row)
+    submitted = {(r["student_id"], r["notebook"]) for r in handed_in(every_row)}
     parts = ["<!doctype html><html><head><meta charset='utf-8'>",
              "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; "
              "style-src 'unsafe-inline'\">",
@@ -185,12 +205,14 @@ def _page(info, students, left_out, every_row, rows, summary, tampered, pass_png
     parts.append(f"<h2 id='pass'>Pass rates</h2>{_img(pass_png, 'share of the class passing each exercise')}")
     parts.append(f"<h2 id='scores'>Scores</h2>{_img(hist_png, 'histogram of notebook scores')}")
     parts.append("<h2 id='mistakes'>Most common mistakes</h2><table><tr><th>notebook</th><th>exercise</th>"
-                 "<th>passed</th><th>mean score</th><th>students</th><th>what went wrong</th></tr>")
+                 "<th>passed</th><th>mean score</th><th>handed in</th><th>what went wrong</th></tr>")
     for s in summary:
         mistakes = "<br>".join(f"<b>{n}×</b> {e(m)}" for m, n in s["top_failures"]) or "<span class='muted'>none</span>"
         parts.append(f"<tr><td>{e(s['notebook'])}</td><td>{e(s['exercise'])}</td>"
                      f"<td class='num'>{s['pass_rate']:.0%}</td><td class='num'>{s['mean_score']:.2f} / "
-                     f"{s['max_score']:g}</td><td class='num'>{s['students']}</td><td>{mistakes}</td></tr>")
+                     f"{s['max_score']:g}</td><td class='num'>{s['students']}"
+                     + (f" <span class='muted'>({s['not_submitted']} not)</span>" if s["not_submitted"] else "")
+                     + f"</td><td>{mistakes}</td></tr>")
     parts.append("</table><h2 id='flagged'>Flagged for review</h2>")
     if tampered:
         parts.append("<p>The notebook's own run disagreed with the grader (a check made to lie):</p><table>"
@@ -207,7 +229,8 @@ def _page(info, students, left_out, every_row, rows, summary, tampered, pass_png
         for n in notebooks:
             s, m = score.get((student, n), (0.0, 0.0))
             got, top = got + s, top + m
-            cells.append(f"<td class='num'>{s:g} / {m:g}</td>" if m else "<td class='muted'>-</td>")
+            cells.append(f"<td class='num'>{s:g} / {m:g}</td>" if (student, n) in submitted
+                         else "<td class='muted'>not submitted</td>")
         label = " <span class='muted'>(not counted)</span>" if student in left_out else ""
         parts.append(f"<tr><td>{e(student)}{label}</td>{''.join(cells)}<td class='num'><b>{got:g} / {top:g}</b></td></tr>")
     parts.append("</table></body></html>")

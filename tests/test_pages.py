@@ -122,6 +122,29 @@ def test_report_page_counts_students_only(tmp_path):
     assert "reference <span class='muted'>(not counted)</span>" in students and "<td>a</td>" in students
 
 
+def test_report_rates_exercises_among_those_who_handed_the_notebook_in(tmp_path):
+    """A student who did not submit a notebook is 'not submitted' there, not a failure of its
+    exercises: pass rates, mean scores and histograms count the students who handed it in."""
+    from grader.notebooks import not_submitted
+    rows = [("a", "01_x", "f", 2, "passed", ""), ("b", "01_x", "f", 0, "failed", "off by one"),
+            ("c", "01_x", "f", 0, "missing", not_submitted("01_x")),
+            ("a", "02_y", "g", 1, "passed", ""), ("b", "02_y", "g", 1, "passed", ""),
+            ("c", "02_y", "g", 1, "passed", "")]
+    with open(tmp_path / "grades.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["student_id", "notebook", "exercise", "score", "max_score", "status", "message"])
+        for student, notebook, exercise, score, status, message in rows:
+            w.writerow([student, notebook, exercise, score, 1 if exercise == "g" else 2, status, message])
+    text = report(tmp_path)
+    line = next(l for l in text.splitlines() if l.startswith("01_x") and " f " in l)
+    assert "50%" in line and "1.00/2" in line and "not submitted 1" in line, line
+    assert not_submitted("01_x") not in text, "a missing notebook is not a common mistake"
+    page = (tmp_path / "report.html").read_text()
+    assert "<td class='num'>50%</td>" in page and "(1 not)" in page
+    students = page[page.index("id='students'"):]
+    assert "<td class='muted'>not submitted</td>" in students and "<td class='num'>2 / 2</td>" in students
+
+
 def test_a_formula_the_converter_cannot_read_is_shown_as_source():
     nested = "\\frac{" * 3000 + "x" + "}" * 3000
     bad = "\\begin{nothing}"
