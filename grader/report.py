@@ -155,15 +155,20 @@ def _histogram_figure(rows: list[dict]) -> bytes:
         by_notebook[notebook].append(score)
         maxima[notebook] = maximum
     names = sorted(by_notebook)
-    fig, axes = plt.subplots(1, len(names), figsize=(2.6 * len(names) + 0.6, 2.6), squeeze=False)
-    for ax, name in zip(axes[0], names):
+    cols = min(4, len(names))  # four to a row: readable at page width however many notebooks
+    grid_rows = -(-len(names) // cols)
+    fig, axes = plt.subplots(grid_rows, cols, figsize=(3.2 * cols + 0.6, 2.5 * grid_rows + 0.4), squeeze=False)
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    for ax, name in zip(axes.flat, names):
         top = maxima[name]
         ax.hist(by_notebook[name], bins=min(20, max(1, int(top))), range=(0, top), color="#546e7a",
                 edgecolor="white")
         ax.set_title(name, fontsize=9)
         ax.set_xlabel(f"score (of {top:g})", fontsize=8)
         ax.yaxis.get_major_locator().set_params(integer=True)
-    axes[0][0].set_ylabel("students")
+    for row in axes:
+        row[0].set_ylabel("students")
     fig.suptitle("Notebook scores across the class", fontsize=10)
     fig.tight_layout()
     return _png(fig)
