@@ -134,7 +134,8 @@ def tensor_from_wire(meta: dict, data: bytes) -> torch.Tensor:
     dtype, shape = WIRE_DTYPES.get(meta.get("dtype")), meta.get("shape")
     if dtype is None:
         raise WireError("arrays must be numeric")
-    if type(shape) is not list or not all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape):
+    if (type(shape) is not list or len(shape) > MAX_DEPTH
+            or not all(type(n) is int and 0 <= n <= MAX_ELEMENTS for n in shape)):
         raise WireError("malformed shape")
     numel = math.prod(shape)
     if numel > MAX_ELEMENTS:
