@@ -75,11 +75,17 @@ _markdown.renderer.register("inline_math", lambda _, text: _math(text, "inline")
 
 
 # A class's pages share most of their cells (the lesson, the locked checks): each distinct cell
-# source is rendered once per run, not once per student.
-_CACHED_CELLS = 2048
+# source is rendered once per run, not once per student. Only cells the size of a lesson's are
+# kept, so submissions of huge cells cannot fill the grader's memory.
+_CACHED_CELLS, _CACHED_SOURCE = 2048, 20_000
 
 
-@functools.lru_cache(maxsize=_CACHED_CELLS)
+def _cached(render):
+    cached = functools.lru_cache(maxsize=_CACHED_CELLS)(render)
+    return functools.wraps(render)(lambda source: (cached if len(source) <= _CACHED_SOURCE else render)(source))
+
+
+@_cached
 def markdown(source: str) -> str:
     """Markdown to HTML, with each ``<details><summary>S</summary>B</details>`` made real."""
     parts, last = [], 0
@@ -92,7 +98,7 @@ def markdown(source: str) -> str:
     return "".join(parts)
 
 
-@functools.lru_cache(maxsize=_CACHED_CELLS)
+@_cached
 def _python(source: str) -> str:
     return highlight(source, PythonLexer(), _formatter)
 

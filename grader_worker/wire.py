@@ -142,6 +142,8 @@ def tensor_from_wire(meta: dict, data: bytes) -> torch.Tensor:
         raise WireError(f"a tensor of shape {tuple(shape)} is too large to check")
     if len(data) != numel * dtype.itemsize:
         raise WireError("tensor size does not match its shape")
+    if dtype is torch.bool and data.translate(None, b"\x00\x01"):
+        raise WireError("a bool tensor holds bytes other than 0 and 1")
     if numel == 0:
         return torch.empty(shape, dtype=dtype)
     return torch.frombuffer(bytearray(data), dtype=dtype).reshape(shape)

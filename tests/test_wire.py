@@ -34,7 +34,7 @@ def test_tensors_that_do_not_add_up_are_refused():
     for bad, blob in (({**good, "dtype": "object"}, bytes(8)), ({**good, "dtype": "complex64"}, bytes(16)),
                       ({**good, "shape": [-2]}, bytes(8)), ({**good, "shape": "2"}, bytes(8)),
                       ({**good, "shape": [True]}, bytes(4)), ({**good, "shape": [1] * 40}, bytes(4)),
-                      (good, bytes(7)), (good, bytes(12))):
+                      ({**good, "dtype": "bool", "shape": [3]}, b"\x00\x01\xff"), (good, bytes(7)), (good, bytes(12))):
         with pytest.raises(WireError):
             Decoder([blob]).decode(bad)
     with pytest.raises(WireError):
