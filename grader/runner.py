@@ -75,8 +75,8 @@ def run_checks(notebook: str, student, exercises=None) -> list[CheckResult]:
                                            "not run: an earlier check of this exercise timed out"))
                 continue
             student.timeout = info.timeout
-            student.seed(0)
             try:
+                student.seed(0)  # a worker lost on the way is this check's failure, as in fn
                 fn(student)
             except Exception as e:
                 status, message = describe_failure(e)

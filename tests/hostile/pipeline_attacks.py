@@ -1,4 +1,4 @@
-"""Attacks on the grading pipeline (issue classes 3, 4, 5, 7, 9, 10), all on notebook 01.
+"""Attacks on the grading pipeline (issue classes 3, 4, 5, 7, 8, 9, 10), all on notebook 01.
 
 ``ATTACKS`` maps a name to ``(issue class, notebook builder, expected)``: the builder returns
 the notebook file's text (some attacks are not valid UTF-8 JSON a ``dict`` could give);
@@ -42,6 +42,16 @@ def _deep_json() -> str:
     return '{"cells": [{"cell_type": "code", "source": "", "metadata": ' + "[" * depth + "]" * depth + "}]}"
 
 
+# appended to every answer cell: each float result is claimed as a bool tensor of 0xFF bytes
+FORGED_WIRE = '''
+import sys
+_wire = sys.modules["grader_worker.wire"]
+_honest = getattr(_wire, "_honest", _wire.tensor_to_wire)
+def _forged(t):
+    meta, data = _honest(t)
+    return ({"dtype": "bool", "shape": [len(data)]}, b"\\xff" * len(data)) if meta["dtype"] == "float32" else (meta, data)
+_wire._honest, _wire.tensor_to_wire = _honest, _forged
+'''
 HONEST_CELL = "def rnn_cell(x_t, h_prev, W_xh, W_hh, b):\n    return torch.tanh(x_t @ W_xh.T + h_prev @ W_hh.T + b)\n"
 
 ATTACKS = {
@@ -119,6 +129,14 @@ def rnn_forward(x, h0, W_xh, W_hh, b):
     rnn_cell(torch.zeros(1, 1), torch.zeros(1, H), torch.zeros(H, 1), torch.zeros(1, H), torch.zeros(H))
     return x, h0
 '''), dict(FULL, rnn_forward=0)),
+    # 8: a worker the submission breaks is the submission's failure, never a grader fault
+    "forged-wire-tensors": (8, lambda: answers(**{name: code + FORGED_WIRE for name, code in
+                                                  reference_answers(NB).items()}),
+                            dict.fromkeys(FULL, 0) | {"count_rnn_params": 2}),
+    "exit-when-answering": (8, lambda: answers(rnn_cell=HONEST_CELL + '''
+import os, sys
+sys.modules["grader_worker.wire"].tensor_to_wire = lambda t: os._exit(0)  # the notebook's own checks never send
+'''), dict.fromkeys(FULL, 0)),
     # 9: what the notebook's own checks accept, the grader accepts
     "namedtuple-and-float64": (9, lambda: answers(rnn_cell=HONEST_CELL.replace("return torch.tanh(", "return torch.tanh(").replace(
         "+ b)", "+ b).double()"), rnn_forward='''
